@@ -1,0 +1,36 @@
+# ganforge: `make demo` trains the demo and prints where the results are; `make test` runs every
+# test. Both install what they need first (Debian 12, as root) and are safe to repeat.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+GF := $(BUILD)/ganforge
+DEMO_CONFIG ?= configs/mlp_mnist.json
+DEMO_RUN ?= runs/demo
+
+.PHONY: all deps data build demo test format clean
+
+all: build
+
+deps:
+	@bash scripts/install_deps.sh
+
+data: deps
+	@bash scripts/fetch_data.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DGF_WERROR=ON > /dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: data build
+	@echo "== training $(DEMO_CONFIG) into $(DEMO_RUN)"
+	@$(GF) train --config $(DEMO_CONFIG) --out $(DEMO_RUN) --overwrite
+	@$(GF) sample $(DEMO_RUN) -n 100 --seed 0 --out $(DEMO_RUN)/demo_grid.png
+	@echo "== demo done: open $(DEMO_RUN)/demo_grid.png (100 samples) and $(DEMO_RUN)/samples/ (training progress)"
+
+test: data build
+	@cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1200
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD)

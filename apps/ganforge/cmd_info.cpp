@@ -1,0 +1,39 @@
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "models/registry.h"
+#include "train/checkpoint_files.h"
+
+namespace gf::cli {
+
+Action add_info(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("info", "describe a checkpoint: model, step, config, parameters");
+  cmd->add_option("checkpoint", *path, "checkpoint file or run directory")->required();
+  cmd->add_flag("--json", *as_json, "print one JSON object");
+  return [path, as_json] {
+    const LoadedGenerator model = load_generator(*path);
+    const std::string& file = model.path;
+    const Gan gan = build_gan(model.spec);
+    nlohmann::json info = model.meta;
+    info["path"] = file;
+    info["parameters"] = {{"G", parameter_count(*gan.g)}, {"D", parameter_count(*gan.d)}};
+    if (*as_json) {
+      std::printf("%s\n", info.dump().c_str());
+      return;
+    }
+    std::printf("checkpoint:  %s\n", file.c_str());
+    std::printf("version:     ganforge %s\n", info.value("ganforge_version", "?").c_str());
+    std::printf("step:        %lld (epoch %lld)\n",
+                static_cast<long long>(info.at("step").get<int64_t>()),
+                static_cast<long long>(info.value("epoch", int64_t{0})));
+    std::printf("model:       %s\n", info.at("model").dump().c_str());
+    std::printf("parameters:  G %lld, D %lld\n", static_cast<long long>(parameter_count(*gan.g)),
+                static_cast<long long>(parameter_count(*gan.d)));
+    std::printf("config:\n%s\n", info.value("config", nlohmann::json::object()).dump(2).c_str());
+  };
+}
+
+}  // namespace gf::cli

@@ -1,0 +1,43 @@
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "train/run.h"
+
+namespace gf::cli {
+
+Action add_train(CLI::App& app) {
+  auto req = std::make_shared<TrainRequest>();
+  auto* cmd = app.add_subcommand("train", "train a GAN from a config preset");
+  cmd->add_option("--config,-c", req->config_path, "config JSON (configs/*.json are presets)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data", req->data_dir, "directory with MNIST-format idx files");
+  cmd->add_option("--out,-o", req->out, "run directory (default runs/<name>)");
+  cmd->add_option("--set", req->overrides, "override a config key: --set train.lr_g=1e-4")
+      ->take_all()
+      ->allow_extra_args(false);
+  cmd->add_option("--resume", req->resume, "continue the run in this directory")
+      ->check(CLI::ExistingDirectory);
+  auto* steps = cmd->add_option("--steps", req->steps, "total training steps")
+                    ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  cmd->add_option("--epochs", req->epochs, "training epochs")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+      ->excludes(steps);
+  cmd->add_option("--seed", req->seed, "run seed")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  cmd->add_option("--threads", req->threads, "intra-op threads (0: default)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--device", req->device, "cpu | cuda | cuda:N");
+  cmd->add_flag("--overwrite", req->overwrite, "replace an existing run directory");
+  return [req] {
+    const TrainResult r = run_training(*req);
+    std::printf("run directory: %s\n", r.run_dir.c_str());
+    std::printf("sample grid:   %s\n", r.samples.c_str());
+    std::printf("metrics:       %s/metrics.jsonl\n", r.run_dir.c_str());
+    std::printf("checkpoint:    %s\n", r.checkpoint.c_str());
+    std::printf("steps:         %lld of %lld in %.1f s (%.2f ms/step)\n",
+                static_cast<long long>(r.steps), static_cast<long long>(r.total_steps), r.seconds,
+                r.ms_per_step);
+  };
+}
+
+}  // namespace gf::cli

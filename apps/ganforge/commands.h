@@ -1,0 +1,16 @@
+// Each subcommand registers its flags on the CLI11 app and returns the action to run once parsed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace gf::cli {
+
+using Action = std::function<void()>;
+
+Action add_train(CLI::App& app);
+Action add_sample(CLI::App& app);
+Action add_info(CLI::App& app);
+
+}  // namespace gf::cli

@@ -1,0 +1,51 @@
+// ganforge: train, sample and inspect GANs. main() builds the CLI, runs one subcommand and turns
+// errors into exit codes: 0 success, 1 user error (one clear sentence), 2 internal error.
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "commands.h"
+#include "core/error.h"
+#include "core/names.h"
+#include "core/runtime.h"
+#include "version.h"
+
+int main(int argc, char** argv) {
+  gf::ensure_fast_blas(argc, argv);
+  CLI::App app{"ganforge: train, watch, evaluate and serve GAN image generators"};
+  app.set_version_flag("--version", gf::kVersion);
+  app.require_subcommand(1);
+  std::map<std::string, gf::cli::Action> actions;
+  actions["train"] = gf::cli::add_train(app);
+  actions["sample"] = gf::cli::add_sample(app);
+  actions["info"] = gf::cli::add_info(app);
+
+  if (argc > 1 && argv[1][0] != '-' && actions.count(argv[1]) == 0) {
+    std::vector<std::string> names;
+    for (const auto& a : actions) names.push_back(a.first);
+    std::fprintf(stderr, "error: unknown command '%s'; valid: %s\n", argv[1],
+                 gf::join_names(names).c_str());
+    return 1;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 1;
+  }
+  try {
+    for (auto* sub : app.get_subcommands()) actions.at(sub->get_name())();
+    return 0;
+  } catch (const gf::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "internal error: %s\n", e.what_without_backtrace());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "internal error: %s\n", e.what());
+    return 2;
+  }
+}

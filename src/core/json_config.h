@@ -1,0 +1,21 @@
+// Strict JSON configuration: a user document is merged onto the defaults, and every key must
+// already exist there with a compatible type, so a typo is an error that names the valid keys.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace gf {
+
+// Returns defaults with `user` merged in (objects recursively, everything else replaced).
+nlohmann::json merge_strict(const nlohmann::json& defaults, const nlohmann::json& user);
+
+// Applies one "a.b.c=value" override. The value is parsed as JSON when it parses (numbers,
+// booleans, arrays, quoted strings) and taken as a plain string otherwise.
+void apply_override(nlohmann::json& config, const std::string& assignment);
+
+// Parses a JSON file; gf::Error with the file name and position on failure.
+nlohmann::json read_json_file(const std::string& path);
+
+}  // namespace gf

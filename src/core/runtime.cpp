@@ -1,0 +1,69 @@
+#include "core/runtime.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <cstdlib>
+#include <regex>
+
+#include "core/error.h"
+
+namespace gf {
+
+std::string preferred_blas_coretype() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512bf16")) return "Cooperlake";
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return "SkylakeX";
+  if (__builtin_cpu_supports("avx2")) return "Haswell";
+#endif
+  return "";
+}
+
+void ensure_fast_blas(int /*argc*/, char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr || std::getenv("GF_NO_REEXEC") != nullptr) return;
+  const std::string core = preferred_blas_coretype();
+  if (core.empty()) return;
+  setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+  setenv("GF_NO_REEXEC", "1", 1);
+  execv("/proc/self/exe", argv);
+  // exec failed (no /proc): carry on with the default kernel; only speed is affected.
+  unsetenv("GF_NO_REEXEC");
+}
+
+void set_threads(int threads) {
+  GF_CHECK(threads >= 0 && threads <= 1024, "threads must be between 0 and 1024, got ", threads);
+  const int n = threads == 0 ? 1 : threads;
+  at::set_num_threads(n);
+  static bool interop_set = false;
+  if (!interop_set) {
+    at::set_num_interop_threads(n);
+    interop_set = true;
+  }
+  // OpenBLAS keeps its own pool; size it too when the loaded BLAS is OpenBLAS.
+  using SetFn = void (*)(int);
+  if (auto fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
+}
+
+int current_threads() {
+  return at::get_num_threads();
+}
+
+torch::Device parse_device(const std::string& name) {
+  static const std::regex pattern("cpu|cuda(:[0-9]+)?");
+  GF_CHECK(std::regex_match(name, pattern), "unknown device '", name,
+           "'; valid: cpu, cuda, cuda:N");
+  torch::Device device(name);
+  if (device.is_cuda()) {
+    GF_CHECK(torch::cuda::is_available(), "device '", name,
+             "' requested but this LibTorch build or machine has no CUDA device");
+    GF_CHECK(device.index() < static_cast<int>(torch::cuda::device_count()), "device '", name,
+             "' does not exist; this machine has ", torch::cuda::device_count(), " CUDA device(s)");
+  }
+  return device;
+}
+
+}  // namespace gf

@@ -1,0 +1,28 @@
+// Process-wide runtime set-up: the BLAS kernel, thread counts and the device.
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+
+namespace gf {
+
+// OpenBLAS reads OPENBLAS_CORETYPE when the library loads, before main(); on CPUs its runtime
+// detection does not recognise it falls back to slow generic kernels (DESIGN.md, "Performance
+// facts"). Call first thing in main(): when the variable is unset, it picks the core type from the
+// CPU's features and re-executes the program once with it set. A user's own setting is kept.
+// Set GF_NO_REEXEC=1 to skip. Returns normally when nothing needs to change.
+void ensure_fast_blas(int argc, char** argv);
+
+// The OpenBLAS core type ensure_fast_blas() chooses for this CPU ("" when it leaves the default).
+std::string preferred_blas_coretype();
+
+// Intra-op threads for ATen and OpenBLAS; 0 picks the default (1: measured fastest for the small
+// models here, see BENCHMARKS.md). Inter-op threads are set once per process.
+void set_threads(int threads);
+int current_threads();
+
+// "cpu", "cuda" or "cuda:N"; an unknown or unavailable device is a gf::Error.
+torch::Device parse_device(const std::string& name);
+
+}  // namespace gf

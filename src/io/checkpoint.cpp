@@ -1,0 +1,75 @@
+#include "io/checkpoint.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/file.h"
+
+namespace gf {
+namespace {
+
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
+
+}  // namespace
+
+torch::serialize::OutputArchive& CheckpointWriter::section(const std::string& name) {
+  auto& slot = sections_[name];
+  if (!slot) slot = std::make_unique<torch::serialize::OutputArchive>();
+  return *slot;
+}
+
+void CheckpointWriter::write(const std::string& path) {
+  torch::serialize::OutputArchive root;
+  root.write("format", c10::IValue(std::string(kCheckpointFormat)));
+  root.write("version", c10::IValue(kCheckpointVersion));
+  root.write("meta", c10::IValue(meta_.dump()));
+  for (auto& [name, archive] : sections_) root.write("section_" + name, *archive);
+  std::ostringstream bytes;
+  root.save_to(bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+CheckpointReader::CheckpointReader(const std::string& path, torch::Device device) : path_(path) {
+  GF_CHECK(std::filesystem::is_regular_file(path), path, ": no such checkpoint file");
+  try {
+    root_.load_from(path, device);
+  } catch (const c10::Error& e) {
+    throw Error(concat(path, ": not a readable ganforge checkpoint (",
+                       first_line(e.what_without_backtrace()), ")"));
+  }
+  c10::IValue format, version, meta;
+  GF_CHECK(root_.try_read("format", format) && format.isString() &&
+               format.toStringRef() == kCheckpointFormat,
+           path, ": not a ganforge checkpoint (no format tag)");
+  GF_CHECK(root_.try_read("version", version) && version.isInt(), path,
+           ": checkpoint has no version");
+  GF_CHECK(version.toInt() == kCheckpointVersion, path, ": checkpoint format version ",
+           version.toInt(), " is not supported (this ganforge reads version ", kCheckpointVersion,
+           ")");
+  GF_CHECK(root_.try_read("meta", meta) && meta.isString(), path, ": checkpoint has no metadata");
+  try {
+    meta_ = nlohmann::json::parse(meta.toStringRef());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(concat(path, ": corrupt checkpoint metadata (", e.what(), ")"));
+  }
+  GF_CHECK(meta_.is_object() && meta_.contains("model") && meta_.contains("step"), path,
+           ": checkpoint metadata lacks the model spec or step");
+}
+
+bool CheckpointReader::has(const std::string& name) {
+  if (sections_.count(name)) return true;
+  auto archive = std::make_unique<torch::serialize::InputArchive>();
+  if (!root_.try_read("section_" + name, *archive)) return false;
+  sections_[name] = std::move(archive);
+  return true;
+}
+
+torch::serialize::InputArchive& CheckpointReader::section(const std::string& name) {
+  GF_CHECK(has(name), path_, ": checkpoint has no '", name, "' section");
+  return *sections_.at(name);
+}
+
+}  // namespace gf

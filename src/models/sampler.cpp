@@ -1,0 +1,57 @@
+#include "models/sampler.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/utils.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace gf {
+namespace {
+
+torch::Tensor draw(const ModelSpec& spec, int64_t n, at::Generator& gen) {
+  if (spec.latent == "normal") return torch::randn({n, spec.z_dim}, gen, torch::kFloat32);
+  return torch::rand({n, spec.z_dim}, gen, torch::kFloat32).mul_(2.0).sub_(1.0);
+}
+
+}  // namespace
+
+torch::Tensor seeded_latents(const ModelSpec& spec, uint64_t seed, int64_t start, int64_t n) {
+  GF_CHECK(n >= 0 && start >= 0, "bad latent range");
+  auto z = torch::empty({n, spec.z_dim}, torch::kFloat32);
+  for (int64_t i = 0; i < n; ++i) {
+    auto gen = at::detail::createCPUGenerator(mix(seed, static_cast<uint64_t>(start + i)));
+    z[i].copy_(draw(spec, 1, gen)[0]);
+  }
+  return z;
+}
+
+torch::Tensor random_latents(const ModelSpec& spec, int64_t n, at::Generator& gen,
+                             torch::Device device) {
+  return draw(spec, n, gen).to(device);
+}
+
+torch::Tensor generate(Generator& g, const ModelSpec& spec, uint64_t seed, int64_t n, int64_t batch,
+                       int64_t start) {
+  GF_CHECK(batch >= 1, "batch must be positive");
+  torch::NoGradGuard no_grad;
+  const bool was_training = g.is_training();
+  g.eval();
+  torch::Device device = torch::kCPU;
+  for (const auto& p : g.parameters()) {
+    device = p.device();
+    break;
+  }
+  std::vector<int64_t> shape = {n};
+  shape.insert(shape.end(), spec.out_shape.begin(), spec.out_shape.end());
+  auto out = torch::empty(shape, torch::kFloat32);
+  for (int64_t i = 0; i < n; i += batch) {
+    const int64_t m = std::min(batch, n - i);
+    auto z = seeded_latents(spec, seed, start + i, m).to(device);
+    out.narrow(0, i, m).copy_(g.forward(z).to(torch::kCPU, torch::kFloat32));
+  }
+  g.train(was_training);
+  return out;
+}
+
+}  // namespace gf

@@ -1,0 +1,227 @@
+#include "train/run.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/file.h"
+#include "core/json_config.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "core/runtime.h"
+#include "data/dataset.h"
+#include "io/image.h"
+#include "models/sampler.h"
+#include "train/checkpoint_files.h"
+#include "train/config.h"
+#include "train/trainer.h"
+
+namespace gf {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> flag_overrides(const TrainRequest& r) {
+  std::vector<std::string> o = r.overrides;
+  if (!r.data_dir.empty()) o.push_back("data.dir=" + r.data_dir);
+  if (r.steps >= 0) o.push_back("train.steps=" + std::to_string(r.steps));
+  if (r.epochs >= 0) {
+    o.push_back("train.epochs=" + std::to_string(r.epochs));
+    o.push_back("train.steps=0");
+  }
+  if (r.seed >= 0) o.push_back("seed=" + std::to_string(r.seed));
+  if (r.threads >= 0) o.push_back("train.threads=" + std::to_string(r.threads));
+  if (!r.device.empty()) o.push_back("train.device=" + r.device);
+  return o;
+}
+
+std::string format_duration(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
+}
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// Keeps the metrics lines up to `step` (a resumed run rewrites what came after its checkpoint).
+void truncate_metrics(const std::string& path, int64_t step) {
+  if (!fs::exists(path)) return;
+  std::istringstream in(read_file(path));
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("step") && j["step"].is_number_integer() &&
+        j["step"].get<int64_t>() <= step) {
+      kept += line + "\n";
+    }
+  }
+  write_file_atomic(path, kept);
+}
+
+class RunDirectory {
+ public:
+  RunDirectory(std::string dir, const RunConfig& config, bool resume, bool overwrite)
+      : dir_(std::move(dir)) {
+    if (!resume) {
+      if (fs::exists(dir_) && !fs::is_empty(dir_)) {
+        GF_CHECK(overwrite, "run directory ", dir_, " already exists; use --resume ", dir_,
+                 ", --overwrite, or another --out");
+        fs::remove_all(dir_);
+      }
+    }
+    fs::create_directories(fs::path(dir_) / "samples");
+    fs::create_directories(fs::path(dir_) / "checkpoints");
+    write_file_atomic(path("config.json"), config.to_json().dump(2) + "\n");
+    log_to_file(path("log.txt"));
+  }
+  ~RunDirectory() { log_to_file(""); }
+
+  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
+  std::string samples_path(int64_t step) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "step_%06lld.png", static_cast<long long>(step));
+    return (fs::path(dir_) / "samples" / name).string();
+  }
+  void append_metrics(const nlohmann::json& line) {
+    std::ofstream out(path("metrics.jsonl"), std::ios::app);
+    out << line.dump() << '\n';
+    GF_CHECK(out.good(), "cannot append to ", path("metrics.jsonl"));
+  }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace
+
+TrainResult run_training(const TrainRequest& request) {
+  const bool resume = !request.resume.empty();
+  RunConfig config;
+  std::string run_dir;
+  if (resume) {
+    run_dir = request.resume;
+    const std::string saved = (fs::path(run_dir) / "config.json").string();
+    GF_CHECK(fs::is_regular_file(saved), run_dir, ": not a run directory (no config.json)");
+    GF_CHECK(request.config_path.empty(),
+             "--resume takes the run's own config.json; drop --config");
+    config = config_from_json_strict(read_json_file(saved), flag_overrides(request));
+  } else {
+    config = load_run_config(request.config_path, flag_overrides(request));
+    run_dir = request.out.empty() ? "runs/" + config.name : request.out;
+  }
+  set_threads(static_cast<int>(config.train.threads));
+
+  const Dataset data = load_dataset(config.data, static_cast<uint64_t>(config.seed));
+  config.model.out_shape = data.sample_shape();
+  config.model.num_classes = data.num_classes;
+  config.model.validate();
+
+  RunDirectory dir(run_dir, config, resume, request.overwrite);
+  Trainer trainer(config, data);
+  if (resume) {
+    const auto ckpts = list_checkpoints(run_dir);
+    GF_CHECK(!ckpts.empty(), run_dir, ": nothing to resume (no checkpoints)");
+    trainer.load(ckpts.back());
+    truncate_metrics(dir.path("metrics.jsonl"), trainer.step_index());
+    log_info("resumed from ", ckpts.back(), " at step ", trainer.step_index());
+  }
+
+  const int64_t total = trainer.total_steps();
+  const uint64_t sample_seed =
+      derive_seed(static_cast<uint64_t>(config.seed), Stream::kFixedLatents);
+  const int64_t grid_n = data.is_image() ? config.log.grid : config.log.grid * 40;
+  const torch::Tensor marks = data.name == "ring" ? RingSpec{}.centers() : torch::Tensor();
+  log_info("run ", dir.dir(), ": ", config.model.arch, " on ", data.name, " (", data.size(),
+           " samples), batch ", config.train.batch, ", ", trainer.batches_per_epoch(),
+           " steps/epoch, ", total, " steps, ", current_threads(), " thread(s), G ",
+           parameter_count(trainer.generator()), " params, D ",
+           parameter_count(trainer.discriminator()), " params");
+
+  TrainResult result;
+  result.run_dir = dir.dir();
+  result.total_steps = total;
+  auto write_samples = [&]() {
+    auto s = generate(trainer.generator(), config.model, sample_seed, grid_n);
+    result.samples = dir.samples_path(trainer.step_index());
+    write_png(result.samples, samples_picture(s, marks));
+  };
+  auto write_checkpoint = [&]() {
+    result.checkpoint = checkpoint_path(run_dir, trainer.step_index());
+    trainer.save(result.checkpoint);
+    prune_checkpoints(run_dir, config.log.keep);
+  };
+
+  if (!resume) write_samples();
+  const auto start = Clock::now();
+  auto window_start = start;
+  int64_t window_steps = 0;
+  StepStats sum;
+  while (trainer.step_index() < total) {
+    StepStats s;
+    try {
+      s = trainer.step();
+    } catch (const Error& e) {
+      const auto ckpts = list_checkpoints(run_dir);
+      throw Error(concat(e.what(), "; the last good checkpoint is ",
+                         ckpts.empty() ? "none (nothing saved yet)" : ckpts.back()));
+    }
+    ++result.steps;
+    ++window_steps;
+    sum.loss_d += s.loss_d;
+    sum.loss_g += s.loss_g;
+    sum.d_real += s.d_real;
+    sum.d_fake += s.d_fake;
+    const int64_t step = trainer.step_index();
+    const bool last = step == total;
+    if (step % config.log.every == 0 || last) {
+      const auto now = Clock::now();
+      const double window_s = std::chrono::duration<double>(now - window_start).count();
+      const double elapsed = std::chrono::duration<double>(now - start).count();
+      const double n = static_cast<double>(window_steps);
+      const double step_ms = 1000.0 * window_s / n;
+      nlohmann::json line = {{"step", step},
+                             {"epoch", trainer.epoch()},
+                             {"loss_d", sum.loss_d / n},
+                             {"loss_g", sum.loss_g / n},
+                             {"d_real", sum.d_real / n},
+                             {"d_fake", sum.d_fake / n},
+                             {"step_ms", step_ms},
+                             {"samples_per_s", config.train.batch * 1000.0 / step_ms},
+                             {"time_s", elapsed}};
+      dir.append_metrics(line);
+      const double rate = static_cast<double>(result.steps) / std::max(elapsed, 1e-9);
+      const std::string status =
+          concat("step ", step, "/", total, " epoch ", trainer.epoch(), " | ", fixed(rate, 1),
+                 " steps/s | ETA ", format_duration((total - step) / std::max(rate, 1e-9)),
+                 " | loss_d ", fixed(sum.loss_d / n, 3), " loss_g ", fixed(sum.loss_g / n, 3),
+                 " D(x) ", fixed(sum.d_real / n, 2), " D(G(z)) ", fixed(sum.d_fake / n, 2));
+      if (stderr_is_terminal()) {
+        progress_line(status);
+      } else {
+        log_line(status);
+      }
+      window_start = now;
+      window_steps = 0;
+      sum = StepStats{};
+    }
+    if (step % config.log.sample_every == 0 || last) write_samples();
+    if (step % config.log.checkpoint_every == 0 || last) write_checkpoint();
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.ms_per_step = result.steps > 0 ? 1000.0 * result.seconds / result.steps : 0.0;
+  log_info("done: ", result.steps, " steps in ", fixed(result.seconds, 1), " s (",
+           fixed(result.ms_per_step, 2), " ms/step, including sampling and checkpoints)");
+  return result;
+}
+
+}  // namespace gf

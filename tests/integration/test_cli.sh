@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# CLI integration: trains on a small MNIST subset, checks the run directory, sample and info, the
+# resume invariant through the CLI, and that bad input gets one clear error and exit code 1.
+set -euo pipefail
+GF="$1"; DATA="$2"; WORK="$3"
+rm -rf "$WORK"; mkdir -p "$WORK"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect_error "substring" cmd...: exit code 1 and the substring on stderr.
+expect_error() {
+  local want="$1"; shift
+  set +e; "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; local rc=$?; set -e
+  [ "$rc" -eq 1 ] || fail "expected exit 1, got $rc: $*; stderr: $(cat "$WORK/err.txt")"
+  grep -qF -- "$want" "$WORK/err.txt" || fail "expected '$want' in stderr of: $*; got: $(cat "$WORK/err.txt")"
+}
+BASE=(--config configs/mlp_mnist.json --set data.limit=2000 --set log.every=20
+      --set log.sample_every=100 --set log.checkpoint_every=100 --threads 1)
+COMMON=("${BASE[@]}" --data "$DATA")
+
+"$GF" train "${COMMON[@]}" --out "$WORK/run" --steps 300 > "$WORK/train.txt"
+grep -q "checkpoint:" "$WORK/train.txt" || fail "train did not report its checkpoint"
+for f in config.json log.txt metrics.jsonl samples/step_000000.png samples/step_000300.png \
+         checkpoints/step_000300.ckpt; do
+  [ -s "$WORK/run/$f" ] || fail "missing $f"
+done
+[ "$(wc -l < "$WORK/run/metrics.jsonl")" -eq 15 ] || fail "expected 15 metrics lines"
+/usr/bin/python3 - "$WORK/run" <<'PY'
+import json, struct, sys
+run = sys.argv[1]
+lines = [json.loads(l) for l in open(run + "/metrics.jsonl")]
+keys = {"step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "step_ms"}
+assert all(keys <= set(l) for l in lines), lines[0]
+assert [l["step"] for l in lines] == list(range(20, 301, 20))
+png = open(run + "/samples/step_000300.png", "rb").read()
+assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+w, h = struct.unpack(">II", png[16:24])
+assert (w, h) == (242, 242), (w, h)  # 8x8 grid of 28x28 with 2-pixel padding
+cfg = json.load(open(run + "/config.json"))
+assert cfg["model"]["out_shape"] == [1, 28, 28] and cfg["data"]["limit"] == 2000
+PY
+# Only the last 3 checkpoints are kept (log.keep).
+[ "$(ls "$WORK/run/checkpoints" | wc -l)" -eq 3 ] || fail "checkpoint ring not pruned"
+
+"$GF" info "$WORK/run" > "$WORK/info.txt"
+grep -q "step:        300" "$WORK/info.txt" || fail "info: wrong step"
+grep -q "G 579728, D 566273" "$WORK/info.txt" || fail "info: wrong parameter counts"
+"$GF" info --json "$WORK/run/checkpoints/step_000300.ckpt" | /usr/bin/python3 -c \
+  'import json,sys; j=json.load(sys.stdin); assert j["step"]==300 and j["model"]["arch"]=="mlp"'
+
+# sample: grid, directory, idx; same seed gives the same images whatever n.
+"$GF" sample "$WORK/run" -n 16 --seed 5 --out "$WORK/grid.png" > /dev/null
+"$GF" sample "$WORK/run" -n 5 --seed 5 --out "$WORK/pngs" > /dev/null
+[ "$(ls "$WORK/pngs" | wc -l)" -eq 5 ] || fail "expected 5 PNGs"
+"$GF" sample "$WORK/run" -n 10 --seed 5 --batch 3 --out "$WORK/s10.idx" > /dev/null
+"$GF" sample "$WORK/run" -n 4 --seed 5 --batch 4 --out "$WORK/s4.idx.gz" > /dev/null
+/usr/bin/python3 - "$WORK" <<'PY'
+import gzip, struct, sys
+w = sys.argv[1]
+a = open(w + "/s10.idx", "rb").read()
+b = gzip.open(w + "/s4.idx.gz").read()
+assert a[:4] == b"\0\0\x08\x03" and struct.unpack(">III", a[4:16]) == (10, 28, 28)
+assert struct.unpack(">III", b[4:16]) == (4, 28, 28)
+diff = max(abs(x - y) for x, y in zip(a[16:16 + 4 * 784], b[16:]))
+assert diff <= 1, diff  # float rounding across batch sizes may move a pixel by one level
+PY
+
+# Resume: 150 steps, then resume to 300, equals 300 in one go (one thread).
+"$GF" train "${COMMON[@]}" --out "$WORK/half" --steps 150 > /dev/null
+"$GF" train --resume "$WORK/half" --steps 300 > /dev/null
+"$GF" sample "$WORK/half" -n 8 --seed 1 --out "$WORK/resumed.idx" > /dev/null
+"$GF" sample "$WORK/run" -n 8 --seed 1 --out "$WORK/straight.idx" > /dev/null
+cmp "$WORK/resumed.idx" "$WORK/straight.idx" || fail "resumed run differs from uninterrupted"
+/usr/bin/python3 -c '
+import json, sys
+steps = [json.loads(l)["step"] for l in open(sys.argv[1])]
+assert steps == sorted(set(steps)) and steps[-1] == 300 and 150 in steps, steps
+' "$WORK/half/metrics.jsonl" || fail "resumed metrics.jsonl not continuous"
+
+# Bad input: one clear message, exit code 1.
+expect_error "unknown command 'trian'" "$GF" trian
+expect_error "already exists" "$GF" train "${COMMON[@]}" --out "$WORK/run" --steps 10
+expect_error "unknown config key 'train.lrr'" "$GF" train "${COMMON[@]}" --out "$WORK/x" --set train.lrr=1
+expect_error "valid: adam, rmsprop, sgd" "$GF" train "${COMMON[@]}" --out "$WORK/x" --set train.optimizer=adamw
+expect_error "no train-images-idx3-ubyte" "$GF" train "${BASE[@]}" --out "$WORK/x" --data "$WORK"
+expect_error "no such checkpoint" "$GF" sample "$WORK/nothing.ckpt" -n 1 --out "$WORK/a.png"
+printf 'garbage' > "$WORK/junk.ckpt"
+expect_error "not a readable ganforge checkpoint" "$GF" info "$WORK/junk.ckpt"
+mkdir -p "$WORK/bad"
+printf '\0\0\x08\x03\0\0\0\x64\0\0\0\x1c\0\0\0\x1c' > "$WORK/bad/train-images-idx3-ubyte"
+cp "$DATA/train-labels-idx1-ubyte.gz" "$WORK/bad/"
+expect_error "truncated" "$GF" train "${BASE[@]}" --out "$WORK/x" --data "$WORK/bad"
+expect_error "--steps" "$GF" train "${COMMON[@]}" --out "$WORK/x" --steps -5
+expect_error "The following argument was not expected" "$GF" sample "$WORK/run" extra --out "$WORK/a.png"
+echo "integration.cli: all checks passed"

@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/file.h"
+#include "core/runtime.h"
+#include "io/checkpoint.h"
+#include "test_util.h"
+#include "train/checkpoint_files.h"
+#include "train/trainer.h"
+
+namespace gf {
+namespace {
+
+using test::error_of;
+
+RunConfig ring_config(int64_t steps) {
+  RunConfig c = config_from_json_strict(
+      {{"data", {{"dataset", "ring"}, {"synthetic_n", 2000}}},
+       {"model",
+        {{"z_dim", 8}, {"g_hidden", {32, 32}}, {"d_hidden", {32, 32}}, {"g_out", "linear"}}},
+       {"train", {{"batch", 64}, {"steps", steps}}}},
+      {});
+  c.model.out_shape = {2};
+  return c;
+}
+
+void expect_same_weights(torch::nn::Module& a, torch::nn::Module& b) {
+  auto pa = a.named_parameters(), pb = b.named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& item : pa) {
+    EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
+  }
+}
+
+TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {
+  test::TempDir dir;
+  RunConfig c = ring_config(5);
+  Dataset data = load_dataset(c.data, 0);
+  Trainer t(c, data);
+  for (int i = 0; i < 5; ++i) t.step();
+  const std::string path = checkpoint_path(dir.path().string(), t.step_index());
+  t.save(path);
+  // Nothing but the checkpoint is left behind (the temporary file was renamed).
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path() / "checkpoints"),
+                          std::filesystem::directory_iterator{}),
+            1);
+  LoadedGenerator loaded = load_generator(dir.path().string());
+  EXPECT_EQ(loaded.path, path);
+  EXPECT_EQ(loaded.meta["step"].get<int64_t>(), 5);
+  auto z = torch::randn({16, 8});
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(loaded.g->forward(z), t.generator().forward(z)));
+}
+
+TEST(Checkpoint, ResumeEqualsUninterrupted) {
+  set_threads(1);
+  test::TempDir dir;
+  RunConfig c = ring_config(40);
+  Dataset data = load_dataset(c.data, 0);  // 2000 / 64: 31 steps per epoch, so 40 crosses one
+
+  Trainer straight(c, data);
+  while (straight.step_index() < 40) straight.step();
+
+  Trainer first(c, data);
+  while (first.step_index() < 20) first.step();
+  first.save(dir.file("half.ckpt"));
+  Trainer resumed(c, data);
+  resumed.load(dir.file("half.ckpt"));
+  EXPECT_EQ(resumed.step_index(), 20);
+  while (resumed.step_index() < 40) resumed.step();
+
+  expect_same_weights(straight.generator(), resumed.generator());
+  expect_same_weights(straight.discriminator(), resumed.discriminator());
+}
+
+TEST(Checkpoint, CorruptOrForeignFilesAreClearErrors) {
+  test::TempDir dir;
+  std::ofstream(dir.file("junk.ckpt")) << "not a checkpoint at all";
+  std::string msg = error_of([&] { CheckpointReader r(dir.file("junk.ckpt")); });
+  EXPECT_NE(msg.find("junk.ckpt: not a readable ganforge checkpoint"), std::string::npos) << msg;
+
+  RunConfig c = ring_config(1);
+  Dataset data = load_dataset(c.data, 0);
+  Trainer t(c, data);
+  t.save(dir.file("good.ckpt"));
+  const std::string bytes = read_file(dir.file("good.ckpt"));
+  write_file_atomic(dir.file("half.ckpt"), bytes.substr(0, bytes.size() / 2));
+  msg = error_of([&] { load_generator(dir.file("half.ckpt")); });
+  EXPECT_NE(msg.find("half.ckpt"), std::string::npos) << msg;
+
+  msg = error_of([&] { load_generator(dir.file("missing.ckpt")); });
+  EXPECT_NE(msg.find("no such checkpoint"), std::string::npos) << msg;
+  msg = error_of([&] { load_generator(dir.path().string()); });
+  EXPECT_NE(msg.find("no checkpoints"), std::string::npos) << msg;
+
+  // A checkpoint of another model cannot be resumed into this one.
+  RunConfig other = ring_config(1);
+  other.model.g_hidden = {16};
+  Trainer t2(other, data);
+  msg = error_of([&] { t2.load(dir.file("good.ckpt")); });
+  EXPECT_NE(msg.find("model spec differs"), std::string::npos) << msg;
+}
+
+TEST(Checkpoint, PruneKeepsTheNewest) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "checkpoints");
+  for (int64_t s : {100, 20, 300, 4000})
+    write_file_atomic(checkpoint_path(dir.path().string(), s), "x");
+  prune_checkpoints(dir.path().string(), 2);
+  auto left = list_checkpoints(dir.path().string());
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_NE(left[0].find("step_000300"), std::string::npos);
+  EXPECT_NE(left[1].find("step_004000"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gf
