@@ -20,13 +20,18 @@ void TrainOptions::validate() const {
   GF_CHECK(alpha > 0 && alpha < 1, "train.alpha must be in (0, 1)");
   GF_CHECK(momentum >= 0 && momentum < 1, "train.momentum must be in [0, 1)");
   GF_CHECK(threads >= 0 && threads <= 1024, "train.threads must be between 0 and 1024");
+  GF_CHECK(r1_gamma >= 0 && r1_gamma <= 1e6, "train.r1_gamma must be in [0, 1e6]");
+  GF_CHECK(r1_every >= 1 && r1_every <= 1000, "train.r1_every must be between 1 and 1000");
+  GF_CHECK(lr_decay_start >= 0 && lr_decay_start <= 1, "train.lr_decay_start must be in [0, 1]");
 }
 
 nlohmann::json TrainOptions::to_json() const {
-  return {{"batch", batch},     {"epochs", epochs},       {"steps", steps}, {"loss", loss},
-          {"g_loss", g_loss},   {"optimizer", optimizer}, {"lr_g", lr_g},   {"lr_d", lr_d},
-          {"beta1", beta1},     {"beta2", beta2},         {"alpha", alpha}, {"momentum", momentum},
-          {"threads", threads}, {"device", device}};
+  return {{"batch", batch},       {"epochs", epochs},     {"steps", steps},
+          {"loss", loss},         {"g_loss", g_loss},     {"optimizer", optimizer},
+          {"lr_g", lr_g},         {"lr_d", lr_d},         {"beta1", beta1},
+          {"beta2", beta2},       {"alpha", alpha},       {"momentum", momentum},
+          {"r1_gamma", r1_gamma}, {"r1_every", r1_every}, {"lr_decay_start", lr_decay_start},
+          {"threads", threads},   {"device", device}};
 }
 
 TrainOptions TrainOptions::from_json(const nlohmann::json& j) {
@@ -43,6 +48,9 @@ TrainOptions TrainOptions::from_json(const nlohmann::json& j) {
   j.at("beta2").get_to(o.beta2);
   j.at("alpha").get_to(o.alpha);
   j.at("momentum").get_to(o.momentum);
+  j.at("r1_gamma").get_to(o.r1_gamma);
+  j.at("r1_every").get_to(o.r1_every);
+  j.at("lr_decay_start").get_to(o.lr_decay_start);
   j.at("threads").get_to(o.threads);
   j.at("device").get_to(o.device);
   return o;

@@ -24,10 +24,13 @@ struct TrainOptions {
   double lr_d = 2e-4;
   double beta1 = 0.9;  // Adam betas; the seed's Keras defaults
   double beta2 = 0.999;
-  double alpha = 0.99;         // RMSprop smoothing
-  double momentum = 0.0;       // SGD and RMSprop
-  int64_t threads = 0;         // 0: the measured default (see BENCHMARKS.md)
-  std::string device = "cpu";  // cpu | cuda | cuda:N
+  double alpha = 0.99;          // RMSprop smoothing
+  double momentum = 0.0;        // SGD and RMSprop
+  double r1_gamma = 0.0;        // R1 penalty weight on reals (0: off)
+  int64_t r1_every = 1;         // lazy R1: every k D steps, scaled by k
+  double lr_decay_start = 1.0;  // linear decay to 0 from this fraction of training (1: none)
+  int64_t threads = 0;          // 0: the measured default (see BENCHMARKS.md)
+  std::string device = "cpu";   // cpu | cuda | cuda:N
 
   void validate() const;
   nlohmann::json to_json() const;

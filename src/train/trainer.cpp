@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/autograd.h>
 #include <torch/utils.h>
 
 #include <cmath>
@@ -47,19 +48,42 @@ int64_t Trainer::total_steps() const {
                                  : config_.train.epochs * loader_.batches_per_epoch();
 }
 
+double Trainer::lr_factor(int64_t step) const {
+  const double total = static_cast<double>(total_steps());
+  const double start = config_.train.lr_decay_start * total;
+  if (static_cast<double>(step) <= start || total <= start) return 1.0;
+  return std::max(0.0, (total - static_cast<double>(step)) / (total - start));
+}
+
 StepStats Trainer::step() {
   const ModelSpec& spec = config_.model;
+  const TrainOptions& o = config_.train;
+  const double factor = lr_factor(step_);
+  for (auto& group : opt_g_->param_groups()) group.options().set_lr(o.lr_g * factor);
+  for (auto& group : opt_d_->param_groups()) group.options().set_lr(o.lr_d * factor);
   auto batch = loader_.batch(step_);
   auto real = batch.x.to(device_);
   auto z = random_latents(spec, real.size(0), gen_, device_);
   // One G(z) serves both updates: G's weights do not change during D's update.
   auto fake = gan_.g->forward(z);
 
+  const bool r1 = o.r1_gamma > 0 && step_ % o.r1_every == 0;
+  if (r1) real.requires_grad_(true);
   auto real_logits = gan_.d->forward(real);
   auto fake_logits = gan_.d->forward(fake.detach());
   auto loss_d = loss_->d_loss(real_logits, fake_logits);
+  StepStats s;
+  auto objective_d = loss_d;
+  if (r1) {
+    // R1 (Mescheder et al. 2018, eq. 9): gamma/2 * E[|grad_x D(x)|^2] on reals; lazy every k
+    // steps with the penalty scaled by k (Karras et al. 2020, StyleGAN2, appendix B).
+    auto grad = torch::autograd::grad({real_logits.sum()}, {real}, {}, true, true)[0];
+    auto penalty = grad.pow(2).flatten(1).sum(1).mean();
+    s.r1 = penalty.item<double>();
+    objective_d = loss_d + penalty * (0.5 * o.r1_gamma * static_cast<double>(o.r1_every));
+  }
   opt_d_->zero_grad();
-  loss_d.backward();
+  objective_d.backward();
   opt_d_->step();
 
   // G's step: D is frozen, so no gradient is computed for (or applied to) its parameters.
@@ -70,7 +94,6 @@ StepStats Trainer::step() {
   opt_g_->step();
   set_requires_grad(*gan_.d, true);
 
-  StepStats s;
   s.loss_d = loss_d.item<double>();
   s.loss_g = loss_g.item<double>();
   {

@@ -23,6 +23,7 @@ struct StepStats {
   double loss_g = 0;
   double d_real = 0;  // mean D(x)
   double d_fake = 0;  // mean D(G(z)) before D's update
+  double r1 = 0;      // R1 penalty (unweighted) when computed this step
 };
 
 class Trainer {
@@ -37,6 +38,8 @@ class Trainer {
   int64_t batches_per_epoch() const { return loader_.batches_per_epoch(); }
   // train.steps, or train.epochs x batches per epoch.
   int64_t total_steps() const;
+  // The learning-rate factor at a step: 1, then linear decay to 0 after train.lr_decay_start.
+  double lr_factor(int64_t step) const;
 
   void save(const std::string& path) const;
   // Restores everything save() wrote; the checkpoint's model spec must match this trainer's.
