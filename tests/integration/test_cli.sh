@@ -90,4 +90,10 @@ cp "$DATA/train-labels-idx1-ubyte.gz" "$WORK/bad/"
 expect_error "truncated" "$GF" train "${BASE[@]}" --out "$WORK/x" --data "$WORK/bad"
 expect_error "--steps" "$GF" train "${COMMON[@]}" --out "$WORK/x" --steps -5
 expect_error "The following argument was not expected" "$GF" sample "$WORK/run" extra --out "$WORK/a.png"
+# A NaN loss stops training with a clear message; the last good checkpoint stays intact.
+expect_error "training diverged" "$GF" train --config configs/gaussian_ring.json --out "$WORK/nan" \
+  --set train.optimizer=sgd --set train.lr_d=9.9 --set train.lr_g=9.9 --set train.r1_gamma=0 \
+  --set log.checkpoint_every=2 --steps 1000
+grep -q "the last good checkpoint is .*step_0000" "$WORK/err.txt" || fail "no last good checkpoint named"
+"$GF" info "$(ls "$WORK"/nan/checkpoints/*.ckpt | tail -1)" > /dev/null || fail "last checkpoint unreadable"
 echo "integration.cli: all checks passed"
