@@ -22,6 +22,8 @@ struct SampleOptions {
   int64_t batch = 256;
   int64_t threads = 0;
   std::string device = "cpu";
+  bool no_ema = false;
+  std::vector<int64_t> labels;  // one per image, or one for all
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -31,11 +33,29 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 void run_sample(const SampleOptions& o) {
   set_threads(static_cast<int>(o.threads));
-  LoadedGenerator model = load_generator(o.checkpoint, o.device);
-  auto images = generate(*model.g, model.spec, static_cast<uint64_t>(o.seed), o.n, o.batch);
+  LoadedGenerator model = load_generator(o.checkpoint, o.device, !o.no_ema);
+  torch::Tensor labels;
+  if (!o.labels.empty()) {
+    GF_CHECK(model.spec.is_conditional(), model.path,
+             " holds an unconditional model; --label/--labels need a conditional one");
+    GF_CHECK(o.labels.size() == 1 || static_cast<int64_t>(o.labels.size()) == o.n,
+             "--labels needs one label per image (", o.n, ") or a single label, got ",
+             o.labels.size());
+    for (int64_t l : o.labels) {
+      GF_CHECK(l >= 0 && l < model.spec.num_classes, "label ", l, " is out of range: ", model.path,
+               " has classes 0..", model.spec.num_classes - 1);
+    }
+    labels = torch::tensor(o.labels, torch::kInt64);
+    if (o.labels.size() == 1) labels = labels.expand({o.n}).contiguous();
+  } else if (model.spec.is_conditional()) {
+    labels = default_labels(model.spec, 0, o.n);
+  }
+  auto images =
+      generate(*model.g, model.spec, static_cast<uint64_t>(o.seed), o.n, o.batch, 0, labels);
   const bool is_image = images.dim() == 4;
   if (ends_with(o.out, ".png")) {
-    write_png(o.out, samples_picture(images));
+    const bool by_class = model.spec.is_conditional() && o.labels.empty();
+    write_png(o.out, samples_picture(images, {}, by_class ? model.spec.num_classes : 0));
   } else if (ends_with(o.out, ".idx") || ends_with(o.out, ".idx.gz")) {
     GF_CHECK(is_image && images.size(1) == 1, "idx output needs a one-channel image model; ",
              model.path, " generates samples of shape ", images.sizes().slice(1));
@@ -44,6 +64,15 @@ void run_sample(const SampleOptions& o) {
     arr.dims = pixels.sizes().vec();
     arr.data.assign(pixels.data_ptr<uint8_t>(), pixels.data_ptr<uint8_t>() + pixels.numel());
     write_idx(o.out, arr);
+    if (labels.defined()) {
+      // Labels beside the images, as MNIST pairs them: x.idx -> x.labels.idx.
+      const std::string base = o.out.substr(0, o.out.rfind(".idx"));
+      IdxArray lab;
+      lab.dims = {o.n};
+      auto l8 = labels.to(torch::kUInt8).contiguous();
+      lab.data.assign(l8.data_ptr<uint8_t>(), l8.data_ptr<uint8_t>() + o.n);
+      write_idx(base + ".labels" + o.out.substr(base.size()), lab);
+    }
   } else {
     GF_CHECK(is_image, "a directory of PNGs needs an image model; use a .png path for a plot");
     std::filesystem::create_directories(o.out);
@@ -76,6 +105,10 @@ Action add_sample(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "intra-op threads (0: default)")
       ->check(CLI::Range(int64_t{0}, int64_t{1024}));
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N");
+  cmd->add_flag("--no-ema", o->no_ema, "sample the raw G even when the checkpoint has an EMA G");
+  auto* labels =
+      cmd->add_option("--labels", o->labels, "classes, one per image: 0,1,2")->delimiter(',');
+  cmd->add_option("--label", o->labels, "one class for every image")->excludes(labels);
   return [o] { run_sample(*o); };
 }
 

@@ -28,6 +28,8 @@ Action add_train(CLI::App& app) {
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--device", req->device, "cpu | cuda | cuda:N");
   cmd->add_flag("--overwrite", req->overwrite, "replace an existing run directory");
+  cmd->add_option("--init-from", req->init_from,
+                  "start G and D from another run's checkpoint (fine-tuning)");
   return [req] {
     const TrainResult r = run_training(*req);
     std::printf("run directory: %s\n", r.run_dir.c_str());

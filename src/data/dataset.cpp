@@ -134,9 +134,11 @@ torch::Tensor RingSpec::centers() const {
       .to(torch::kFloat32);
 }
 
-torch::Tensor sample_ring(const RingSpec& spec, int64_t n, uint64_t seed) {
+torch::Tensor sample_ring(const RingSpec& spec, int64_t n, uint64_t seed,
+                          torch::Tensor* modes_out) {
   auto gen = at::detail::createCPUGenerator(seed);
   auto mode = torch::randint(spec.modes, {n}, gen, torch::kInt64);
+  if (modes_out) *modes_out = mode;
   auto noise = torch::randn({n, 2}, gen, torch::kFloat32) * spec.sigma;
   return spec.centers().index_select(0, mode) + noise;
 }
@@ -161,7 +163,9 @@ Dataset load_dataset(const DataOptions& options, uint64_t seed) {
     d.name = "ring";
     // Points are used as they are: the ring lies within [-2.1, 2.1]; G ends without tanh here.
     const int64_t n = options.limit > 0 ? options.limit : options.synthetic_n;
-    d.x = sample_ring(RingSpec{}, n, derive_seed(seed, Stream::kSynthetic));
+    // Labelled by mode, so conditional models can be checked on it too (8 modes = 8 labels).
+    d.x = sample_ring(RingSpec{}, n, derive_seed(seed, Stream::kSynthetic), &d.y);
+    d.num_classes = RingSpec{}.modes;
     return d;
   }
   return load_idx_dir(options);

@@ -56,7 +56,9 @@ struct RingSpec {
   double sigma = 0.02;
   torch::Tensor centers() const;  // [modes, 2]
 };
-torch::Tensor sample_ring(const RingSpec& spec, int64_t n, uint64_t seed);
+// Points [n, 2]; `modes_out`, when given, receives each point's mode index [n] (its label).
+torch::Tensor sample_ring(const RingSpec& spec, int64_t n, uint64_t seed,
+                          torch::Tensor* modes_out = nullptr);
 
 // Quality of 2-D samples against the ring, as in Srivastava et al. 2017 (VEEGAN): a sample is
 // high-quality within 4 sigma of a mode's centre (they use 3); a mode is covered when at least

@@ -93,9 +93,10 @@ torch::Tensor scatter_plot(const torch::Tensor& points, double extent, int64_t s
   return img;
 }
 
-torch::Tensor samples_picture(const torch::Tensor& samples, const torch::Tensor& marks) {
-  if (samples.dim() == 4) return make_grid(samples);
-  if (samples.dim() == 3) return make_grid(samples.unsqueeze(1));
+torch::Tensor samples_picture(const torch::Tensor& samples, const torch::Tensor& marks,
+                              int64_t nrow) {
+  if (samples.dim() == 4) return make_grid(samples, nrow);
+  if (samples.dim() == 3) return make_grid(samples.unsqueeze(1), nrow);
   GF_CHECK(samples.dim() == 2 && samples.size(1) == 2, "cannot draw samples of shape ",
            samples.sizes());
   return scatter_plot(samples, 3.0, 384, marks);

@@ -23,6 +23,8 @@ torch::Tensor scatter_plot(const torch::Tensor& points, double extent, int64_t s
                            const torch::Tensor& marks = {});
 
 // One picture of a batch of samples: a grid for images, a scatter plot for 2-D points.
-torch::Tensor samples_picture(const torch::Tensor& samples, const torch::Tensor& marks = {});
+// `nrow` images per grid row (0: near-square).
+torch::Tensor samples_picture(const torch::Tensor& samples, const torch::Tensor& marks = {},
+                              int64_t nrow = 0);
 
 }  // namespace gf

@@ -4,44 +4,48 @@
 #include <torch/nn/modules/linear.h>
 
 namespace gf {
-namespace {
-
-// Linear layers of the given widths with LeakyReLU between them (not after the last).
-torch::nn::Sequential mlp(int64_t in, const std::vector<int64_t>& hidden, int64_t out,
-                          double slope) {
-  torch::nn::Sequential net;
-  int64_t width = in;
-  for (int64_t h : hidden) {
-    net->push_back(torch::nn::Linear(width, h));
-    net->push_back(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(slope)));
-    width = h;
-  }
-  net->push_back(torch::nn::Linear(width, out));
-  return net;
-}
-
-}  // namespace
 
 MlpGenerator::MlpGenerator(const ModelSpec& spec) : out_shape_(spec.out_shape) {
-  net_ = mlp(spec.z_dim, spec.g_hidden, spec.out_numel(), spec.slope);
+  input_ = register_module("input", std::make_shared<GeneratorInput>(spec));
+  net_ = torch::nn::Sequential();
+  int64_t width = input_->size();
+  for (int64_t h : spec.g_hidden) {
+    net_->push_back(torch::nn::Linear(width, h));
+    net_->push_back(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(spec.slope)));
+    width = h;
+  }
+  net_->push_back(torch::nn::Linear(width, spec.out_numel()));
   // The seed's code leaves G linear; its data is in [-1, 1], so tanh matches the range.
   if (spec.g_out == "tanh") net_->push_back(torch::nn::Tanh());
   register_module("net", net_);
 }
 
-torch::Tensor MlpGenerator::forward(const torch::Tensor& z) {
+torch::Tensor MlpGenerator::forward(const torch::Tensor& z, const torch::Tensor& labels) {
   std::vector<int64_t> shape = {z.size(0)};
   shape.insert(shape.end(), out_shape_.begin(), out_shape_.end());
-  return net_->forward(z).view(shape);
+  return net_->forward(input_->forward(z, labels)).view(shape);
 }
 
 MlpDiscriminator::MlpDiscriminator(const ModelSpec& spec) {
-  net_ = mlp(spec.out_numel(), spec.d_hidden, 1, spec.slope);
-  register_module("net", net_);
+  label_input_ = register_module("label_input", std::make_shared<DiscriminatorLabelInput>(spec));
+  body_ = torch::nn::Sequential();
+  int64_t width = spec.out_numel() + label_input_->size();
+  for (int64_t h : spec.d_hidden) {
+    body_->push_back(Dense(width, h, spec.spectral_norm));
+    body_->push_back(
+        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(spec.slope)));
+    width = h;
+  }
+  register_module("net", body_);
+  head_ = register_module("head", std::make_shared<DiscriminatorHead>(spec, width));
 }
 
-torch::Tensor MlpDiscriminator::forward(const torch::Tensor& x) {
-  return net_->forward(x.flatten(1)).view({x.size(0)});
+DOutput MlpDiscriminator::forward(const torch::Tensor& x, const torch::Tensor& labels) {
+  auto h = x.flatten(1);
+  auto extra = label_input_->forward(labels);
+  if (extra.defined()) h = torch::cat({h, extra}, 1);
+  auto r = head_->forward(body_->forward(h), labels);
+  return {r.logits, r.class_logits};
 }
 
 }  // namespace gf

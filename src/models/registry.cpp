@@ -2,12 +2,13 @@
 
 #include "core/error.h"
 #include "core/names.h"
+#include "models/dcgan.h"
 #include "models/mlp.h"
 
 namespace gf {
 
 std::vector<std::string> model_names() {
-  return {"mlp"};
+  return {"mlp", "dcgan"};
 }
 
 void check_model_name(const std::string& name) {
@@ -17,11 +18,19 @@ void check_model_name(const std::string& name) {
 Gan build_gan(const ModelSpec& spec) {
   spec.validate();
   Gan gan;
-  if (spec.arch == "mlp") {
-    gan.g = std::make_shared<MlpGenerator>(spec);
+  gan.g = build_generator(spec);
+  if (spec.arch == "dcgan") {
+    gan.d = std::make_shared<DcganDiscriminator>(spec);
+  } else {
     gan.d = std::make_shared<MlpDiscriminator>(spec);
   }
   return gan;
+}
+
+std::shared_ptr<Generator> build_generator(const ModelSpec& spec) {
+  spec.validate();
+  if (spec.arch == "dcgan") return std::make_shared<DcganGenerator>(spec);
+  return std::make_shared<MlpGenerator>(spec);
 }
 
 int64_t parameter_count(const torch::nn::Module& module) {

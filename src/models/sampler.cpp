@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "models/conditioning.h"
 
 namespace gf {
 namespace {
@@ -31,9 +32,16 @@ torch::Tensor random_latents(const ModelSpec& spec, int64_t n, at::Generator& ge
   return draw(spec, n, gen).to(device);
 }
 
+torch::Tensor default_labels(const ModelSpec& spec, int64_t start, int64_t n) {
+  if (!spec.is_conditional()) return {};
+  return torch::arange(start, start + n, torch::kInt64).remainder(spec.num_classes);
+}
+
 torch::Tensor generate(Generator& g, const ModelSpec& spec, uint64_t seed, int64_t n, int64_t batch,
-                       int64_t start) {
+                       int64_t start, torch::Tensor labels) {
   GF_CHECK(batch >= 1, "batch must be positive");
+  if (spec.is_conditional() && !labels.defined()) labels = default_labels(spec, start, n);
+  check_labels(spec, labels, n);
   torch::NoGradGuard no_grad;
   const bool was_training = g.is_training();
   g.eval();
@@ -48,7 +56,8 @@ torch::Tensor generate(Generator& g, const ModelSpec& spec, uint64_t seed, int64
   for (int64_t i = 0; i < n; i += batch) {
     const int64_t m = std::min(batch, n - i);
     auto z = seeded_latents(spec, seed, start + i, m).to(device);
-    out.narrow(0, i, m).copy_(g.forward(z).to(torch::kCPU, torch::kFloat32));
+    auto y = labels.defined() ? labels.narrow(0, i, m).to(device) : torch::Tensor();
+    out.narrow(0, i, m).copy_(g.forward(z, y).to(torch::kCPU, torch::kFloat32));
   }
   g.train(was_training);
   return out;

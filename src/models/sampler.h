@@ -17,9 +17,14 @@ torch::Tensor seeded_latents(const ModelSpec& spec, uint64_t seed, int64_t start
 torch::Tensor random_latents(const ModelSpec& spec, int64_t n, at::Generator& gen,
                              torch::Device device);
 
+// The labels images start..start+n-1 get when none are asked for: (start + i) mod classes, so a
+// grid with `num_classes` columns shows one class per column. Undefined for unconditional models.
+torch::Tensor default_labels(const ModelSpec& spec, int64_t start, int64_t n);
+
 // Generates images start..start+n-1 of `seed` in chunks of at most `batch`, in eval mode with
-// no autograd; returns [n, out_shape...] float32 on the CPU.
+// no autograd; returns [n, out_shape...] float32 on the CPU. `labels` ([n] int64) picks classes
+// for conditional models (default_labels() when undefined).
 torch::Tensor generate(Generator& g, const ModelSpec& spec, uint64_t seed, int64_t n,
-                       int64_t batch = 256, int64_t start = 0);
+                       int64_t batch = 256, int64_t start = 0, torch::Tensor labels = {});
 
 }  // namespace gf

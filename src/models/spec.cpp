@@ -1,6 +1,7 @@
 #include "models/spec.h"
 
 #include "core/error.h"
+#include "core/names.h"
 #include "models/registry.h"
 
 namespace gf {
@@ -14,10 +15,10 @@ int64_t ModelSpec::out_numel() const {
 void ModelSpec::validate() const {
   check_model_name(arch);
   GF_CHECK(z_dim >= 1 && z_dim <= 4096, "model.z_dim must be between 1 and 4096, got ", z_dim);
-  GF_CHECK(latent == "uniform" || latent == "normal", "unknown model.latent '", latent,
-           "'; valid: uniform, normal");
-  GF_CHECK(g_out == "tanh" || g_out == "linear", "unknown model.g_out '", g_out,
-           "'; valid: tanh, linear");
+  check_name("model.latent", latent, {"uniform", "normal"});
+  check_name("model.g_out", g_out, {"tanh", "linear"});
+  check_name("model.d_norm", d_norm, {"batch", "none"});
+  check_name("model.conditional", conditional, {"none", "cgan", "acgan", "projection"});
   GF_CHECK(slope >= 0.0 && slope < 1.0, "model.slope must be in [0, 1), got ", slope);
   for (const auto* widths : {&g_hidden, &d_hidden}) {
     GF_CHECK(!widths->empty() && widths->size() <= 16,
@@ -26,29 +27,52 @@ void ModelSpec::validate() const {
       GF_CHECK(w >= 1 && w <= 16384, "hidden widths must be between 1 and 16384, got ", w);
     }
   }
+  GF_CHECK(g_channels >= 1 && g_channels <= 1024 && d_channels >= 1 && d_channels <= 1024,
+           "model.g_channels and model.d_channels must be between 1 and 1024");
+  GF_CHECK(embed_dim >= 1 && embed_dim <= 1024, "model.embed_dim must be between 1 and 1024");
   GF_CHECK(!out_shape.empty() && out_shape.size() <= 3, "model.out_shape needs 1 to 3 dimensions");
   for (int64_t d : out_shape) GF_CHECK(d >= 1 && d <= 4096, "bad model.out_shape entry ", d);
   GF_CHECK(out_numel() <= (1 << 22), "model.out_shape is too large (", out_numel(), " values)");
   GF_CHECK(num_classes >= 0 && num_classes <= 1000, "model.num_classes must be 0..1000");
+  GF_CHECK(!is_conditional() || num_classes >= 2, "model.conditional = ", conditional,
+           " needs labelled data with at least 2 classes");
 }
 
 nlohmann::json ModelSpec::to_json() const {
-  return {{"arch", arch},         {"z_dim", z_dim},         {"latent", latent},
-          {"g_hidden", g_hidden}, {"d_hidden", d_hidden},   {"slope", slope},
-          {"g_out", g_out},       {"out_shape", out_shape}, {"num_classes", num_classes}};
+  return {{"arch", arch},
+          {"z_dim", z_dim},
+          {"latent", latent},
+          {"g_hidden", g_hidden},
+          {"d_hidden", d_hidden},
+          {"slope", slope},
+          {"g_out", g_out},
+          {"g_channels", g_channels},
+          {"d_channels", d_channels},
+          {"d_norm", d_norm},
+          {"spectral_norm", spectral_norm},
+          {"conditional", conditional},
+          {"embed_dim", embed_dim},
+          {"out_shape", out_shape},
+          {"num_classes", num_classes}};
 }
 
 ModelSpec ModelSpec::from_json(const nlohmann::json& j) {
   ModelSpec s;
-  s.arch = j.at("arch").get<std::string>();
-  s.z_dim = j.at("z_dim").get<int64_t>();
-  s.latent = j.at("latent").get<std::string>();
-  s.g_hidden = j.at("g_hidden").get<std::vector<int64_t>>();
-  s.d_hidden = j.at("d_hidden").get<std::vector<int64_t>>();
-  s.slope = j.at("slope").get<double>();
-  s.g_out = j.at("g_out").get<std::string>();
-  s.out_shape = j.at("out_shape").get<std::vector<int64_t>>();
-  s.num_classes = j.at("num_classes").get<int64_t>();
+  j.at("arch").get_to(s.arch);
+  j.at("z_dim").get_to(s.z_dim);
+  j.at("latent").get_to(s.latent);
+  j.at("g_hidden").get_to(s.g_hidden);
+  j.at("d_hidden").get_to(s.d_hidden);
+  j.at("slope").get_to(s.slope);
+  j.at("g_out").get_to(s.g_out);
+  j.at("g_channels").get_to(s.g_channels);
+  j.at("d_channels").get_to(s.d_channels);
+  j.at("d_norm").get_to(s.d_norm);
+  j.at("spectral_norm").get_to(s.spectral_norm);
+  j.at("conditional").get_to(s.conditional);
+  j.at("embed_dim").get_to(s.embed_dim);
+  j.at("out_shape").get_to(s.out_shape);
+  j.at("num_classes").get_to(s.num_classes);
   return s;
 }
 

@@ -14,13 +14,24 @@ struct ModelSpec {
   std::string arch = "mlp";        // a name from model_names()
   int64_t z_dim = 100;             // latent size
   std::string latent = "uniform";  // uniform in [-1, 1] (the seed) | normal
+  // mlp: hidden widths of G and D.
   std::vector<int64_t> g_hidden = {128, 256, 512};
   std::vector<int64_t> d_hidden = {512, 256, 128};
-  double slope = 0.01;             // LeakyReLU negative slope (the seed: 0.01)
-  std::string g_out = "tanh";      // tanh (data in [-1, 1]) | linear (points)
+  double slope = 0.01;         // LeakyReLU negative slope (the seed: 0.01; DCGAN's D: 0.2)
+  std::string g_out = "tanh";  // tanh (data in [-1, 1]) | linear (points)
+  // dcgan: channels of G's last and D's first convolution; they double per resolution step.
+  int64_t g_channels = 64;
+  int64_t d_channels = 64;
+  std::string d_norm = "batch";  // dcgan D's normalisation: batch | none
+  bool spectral_norm = false;    // spectral normalisation on every D layer (Miyato et al. 2018)
+  // Conditioning on labels: none | cgan (embedding concatenated to G's z and D's input) |
+  // acgan (auxiliary classifier head on D) | projection (projection discriminator).
+  std::string conditional = "none";
+  int64_t embed_dim = 16;          // label embedding size
   std::vector<int64_t> out_shape;  // one sample, e.g. {1, 28, 28}; set from the data
   int64_t num_classes = 0;         // labels the data has (0: unlabelled)
 
+  bool is_conditional() const { return conditional != "none"; }
   int64_t out_numel() const;
   void validate() const;
   nlohmann::json to_json() const;

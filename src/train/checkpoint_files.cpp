@@ -57,7 +57,8 @@ void prune_checkpoints(const std::string& run_dir, int64_t keep) {
   }
 }
 
-LoadedGenerator load_generator(const std::string& path_or_run_dir, const std::string& device) {
+LoadedGenerator load_generator(const std::string& path_or_run_dir, const std::string& device,
+                               bool use_ema) {
   LoadedGenerator out;
   out.path = resolve_checkpoint(path_or_run_dir);
   const torch::Device dev = parse_device(device);
@@ -69,17 +70,18 @@ LoadedGenerator load_generator(const std::string& path_or_run_dir, const std::st
     throw Error(concat(out.path, ": bad model spec in checkpoint (", e.what(), ")"));
   }
   out.spec.validate();
-  auto gan = build_gan(out.spec);
+  auto g = build_generator(out.spec);
+  out.ema = use_ema && r.has("G_ema");
   try {
-    gan.g->load(r.section("G"));
+    g->load(r.section(out.ema ? "G_ema" : "G"));
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     throw Error(concat(out.path, ": generator weights do not match the model spec (",
                        what.substr(0, what.find('\n')), ")"));
   }
-  gan.g->to(dev);
-  gan.g->eval();
-  out.g = gan.g;
+  g->to(dev);
+  g->eval();
+  out.g = g;
   return out;
 }
 

@@ -2,58 +2,57 @@
 
 #include "core/error.h"
 #include "core/json_config.h"
+#include "core/names.h"
 #include "train/losses.h"
 #include "train/optim.h"
+#include "train/regularizers.h"
 
 namespace gf {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainOptions, batch, epochs, steps, loss, g_loss, optimizer,
+                                   lr_g, lr_d, beta1, beta2, alpha, momentum, n_critic,
+                                   lr_decay_start, r1_gamma, r1_every, gp_lambda, clip,
+                                   label_smoothing, instance_noise, instance_noise_until, augment,
+                                   aux_weight, ema_kimg, ema_rampup, on_nan, init_from, threads,
+                                   device)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LogOptions, every, sample_every, checkpoint_every, keep, grid)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MonitorOptions, diversity_min, imbalance_eps, imbalance_lines)
 
 void TrainOptions::validate() const {
   GF_CHECK(batch >= 1 && batch <= 65536, "train.batch must be between 1 and 65536, got ", batch);
   GF_CHECK(epochs >= 0 && steps >= 0, "train.epochs and train.steps must be >= 0");
   GF_CHECK(epochs > 0 || steps > 0, "set train.epochs or train.steps");
   check_loss_name(loss);
-  GF_CHECK(g_loss == "nonsaturating" || g_loss == "minimax", "unknown train.g_loss '", g_loss,
-           "'; valid: nonsaturating, minimax");
+  check_name("train.g_loss", g_loss, {"nonsaturating", "minimax"});
   check_optimizer_name(optimizer);
   GF_CHECK(lr_g > 0 && lr_g < 10 && lr_d > 0 && lr_d < 10, "learning rates must be in (0, 10)");
   GF_CHECK(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam betas must be in [0, 1)");
   GF_CHECK(alpha > 0 && alpha < 1, "train.alpha must be in (0, 1)");
   GF_CHECK(momentum >= 0 && momentum < 1, "train.momentum must be in [0, 1)");
-  GF_CHECK(threads >= 0 && threads <= 1024, "train.threads must be between 0 and 1024");
+  GF_CHECK(n_critic >= 1 && n_critic <= 100, "train.n_critic must be between 1 and 100");
+  GF_CHECK(lr_decay_start >= 0 && lr_decay_start <= 1, "train.lr_decay_start must be in [0, 1]");
   GF_CHECK(r1_gamma >= 0 && r1_gamma <= 1e6, "train.r1_gamma must be in [0, 1e6]");
   GF_CHECK(r1_every >= 1 && r1_every <= 1000, "train.r1_every must be between 1 and 1000");
-  GF_CHECK(lr_decay_start >= 0 && lr_decay_start <= 1, "train.lr_decay_start must be in [0, 1]");
+  GF_CHECK(gp_lambda >= 0 && gp_lambda <= 1e6, "train.gp_lambda must be in [0, 1e6]");
+  GF_CHECK(clip > 0 && clip <= 100, "train.clip must be in (0, 100]");
+  GF_CHECK(label_smoothing >= 0 && label_smoothing < 0.5,
+           "train.label_smoothing must be in [0, 0.5)");
+  GF_CHECK(instance_noise >= 0 && instance_noise <= 10, "train.instance_noise must be in [0, 10]");
+  GF_CHECK(instance_noise_until > 0 && instance_noise_until <= 1,
+           "train.instance_noise_until must be in (0, 1]");
+  check_augment(augment);
+  GF_CHECK(aux_weight >= 0 && aux_weight <= 1000, "train.aux_weight must be in [0, 1000]");
+  GF_CHECK(ema_kimg >= 0 && ema_kimg <= 1e6, "train.ema_kimg must be in [0, 1e6]");
+  GF_CHECK(ema_rampup >= 0 && ema_rampup <= 1, "train.ema_rampup must be in [0, 1]");
+  check_name("train.on_nan", on_nan, {"stop", "rollback"});
+  GF_CHECK(threads >= 0 && threads <= 1024, "train.threads must be between 0 and 1024");
 }
 
 nlohmann::json TrainOptions::to_json() const {
-  return {{"batch", batch},       {"epochs", epochs},     {"steps", steps},
-          {"loss", loss},         {"g_loss", g_loss},     {"optimizer", optimizer},
-          {"lr_g", lr_g},         {"lr_d", lr_d},         {"beta1", beta1},
-          {"beta2", beta2},       {"alpha", alpha},       {"momentum", momentum},
-          {"r1_gamma", r1_gamma}, {"r1_every", r1_every}, {"lr_decay_start", lr_decay_start},
-          {"threads", threads},   {"device", device}};
+  return *this;
 }
-
 TrainOptions TrainOptions::from_json(const nlohmann::json& j) {
-  TrainOptions o;
-  j.at("batch").get_to(o.batch);
-  j.at("epochs").get_to(o.epochs);
-  j.at("steps").get_to(o.steps);
-  j.at("loss").get_to(o.loss);
-  j.at("g_loss").get_to(o.g_loss);
-  j.at("optimizer").get_to(o.optimizer);
-  j.at("lr_g").get_to(o.lr_g);
-  j.at("lr_d").get_to(o.lr_d);
-  j.at("beta1").get_to(o.beta1);
-  j.at("beta2").get_to(o.beta2);
-  j.at("alpha").get_to(o.alpha);
-  j.at("momentum").get_to(o.momentum);
-  j.at("r1_gamma").get_to(o.r1_gamma);
-  j.at("r1_every").get_to(o.r1_every);
-  j.at("lr_decay_start").get_to(o.lr_decay_start);
-  j.at("threads").get_to(o.threads);
-  j.at("device").get_to(o.device);
-  return o;
+  return j.get<TrainOptions>();
 }
 
 void LogOptions::validate() const {
@@ -64,21 +63,23 @@ void LogOptions::validate() const {
 }
 
 nlohmann::json LogOptions::to_json() const {
-  return {{"every", every},
-          {"sample_every", sample_every},
-          {"checkpoint_every", checkpoint_every},
-          {"keep", keep},
-          {"grid", grid}};
+  return *this;
+}
+LogOptions LogOptions::from_json(const nlohmann::json& j) {
+  return j.get<LogOptions>();
 }
 
-LogOptions LogOptions::from_json(const nlohmann::json& j) {
-  LogOptions o;
-  j.at("every").get_to(o.every);
-  j.at("sample_every").get_to(o.sample_every);
-  j.at("checkpoint_every").get_to(o.checkpoint_every);
-  j.at("keep").get_to(o.keep);
-  j.at("grid").get_to(o.grid);
-  return o;
+void MonitorOptions::validate() const {
+  GF_CHECK(diversity_min >= 0 && diversity_min <= 10, "monitor.diversity_min must be in [0, 10]");
+  GF_CHECK(imbalance_eps >= 0 && imbalance_eps < 0.5, "monitor.imbalance_eps must be in [0, 0.5)");
+  GF_CHECK(imbalance_lines >= 1, "monitor.imbalance_lines must be >= 1");
+}
+
+nlohmann::json MonitorOptions::to_json() const {
+  return *this;
+}
+MonitorOptions MonitorOptions::from_json(const nlohmann::json& j) {
+  return j.get<MonitorOptions>();
 }
 
 void RunConfig::validate() const {
@@ -88,6 +89,7 @@ void RunConfig::validate() const {
   data.validate();
   train.validate();
   log.validate();
+  monitor.validate();
   if (!model.out_shape.empty()) model.validate();
 }
 
@@ -97,7 +99,8 @@ nlohmann::json RunConfig::to_json() const {
           {"data", data.to_json()},
           {"model", model.to_json()},
           {"train", train.to_json()},
-          {"log", log.to_json()}};
+          {"log", log.to_json()},
+          {"monitor", monitor.to_json()}};
 }
 
 RunConfig RunConfig::from_json(const nlohmann::json& j) {
@@ -108,6 +111,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j) {
   c.model = ModelSpec::from_json(j.at("model"));
   c.train = TrainOptions::from_json(j.at("train"));
   c.log = LogOptions::from_json(j.at("log"));
+  c.monitor = MonitorOptions::from_json(j.at("monitor"));
   return c;
 }
 

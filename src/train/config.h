@@ -16,7 +16,7 @@ namespace gf {
 struct TrainOptions {
   int64_t batch = 128;
   int64_t epochs = 20;
-  int64_t steps = 0;                     // total steps; 0: epochs x batches per epoch
+  int64_t steps = 0;                     // total G steps; 0: epochs x batches per epoch / n_critic
   std::string loss = "bce";              // a name from loss_names()
   std::string g_loss = "nonsaturating";  // bce only: nonsaturating | minimax
   std::string optimizer = "adam";        // a name from optimizer_names()
@@ -24,11 +24,24 @@ struct TrainOptions {
   double lr_d = 2e-4;
   double beta1 = 0.9;  // Adam betas; the seed's Keras defaults
   double beta2 = 0.999;
-  double alpha = 0.99;          // RMSprop smoothing
-  double momentum = 0.0;        // SGD and RMSprop
-  double r1_gamma = 0.0;        // R1 penalty weight on reals (0: off)
-  int64_t r1_every = 1;         // lazy R1: every k D steps, scaled by k
-  double lr_decay_start = 1.0;  // linear decay to 0 from this fraction of training (1: none)
+  double alpha = 0.99;                // RMSprop smoothing
+  double momentum = 0.0;              // SGD and RMSprop
+  int64_t n_critic = 1;               // D steps per G step (WGAN: 5)
+  double lr_decay_start = 1.0;        // linear decay to 0 from this fraction of training (1: none)
+  double r1_gamma = 0.0;              // R1 penalty weight on reals (0: off)
+  int64_t r1_every = 1;               // lazy R1: every k D steps, scaled by k
+  double gp_lambda = 10.0;            // wgan-gp penalty weight
+  double clip = 0.01;                 // wgan weight clipping bound
+  double label_smoothing = 0.0;       // one-sided: real target 1 - s (bce, lsgan)
+  double instance_noise = 0.0;        // std of noise on D's inputs, decaying linearly to 0 ...
+  double instance_noise_until = 0.5;  // ... at this fraction of training
+  std::string augment =
+      "none";  // DiffAugment policy: none | translation | cutout | both, comma-separated
+  double aux_weight = 1.0;      // acgan: weight of the auxiliary classification loss
+  double ema_kimg = 0.0;        // EMA of G: half-life in thousands of images (0: off)
+  double ema_rampup = 0.05;     // EMA half-life at most this fraction of images seen (0: off)
+  std::string on_nan = "stop";  // stop | rollback (to the last checkpoint, lr halved, 3 times)
+  std::string init_from;        // checkpoint to start G and D from (fine-tuning)
   int64_t threads = 0;          // 0: the measured default (see BENCHMARKS.md)
   std::string device = "cpu";   // cpu | cuda | cuda:N
 
@@ -49,6 +62,19 @@ struct LogOptions {
   static LogOptions from_json(const nlohmann::json& j);
 };
 
+// Training monitors: warnings in log.txt and flags in metrics.jsonl.
+struct MonitorOptions {
+  // Diversity of the fixed-latent samples: mean pairwise distance relative to real data's.
+  double diversity_min = 0.35;
+  // D/G imbalance: D(x) above 1 - eps and D(G(z)) below eps for this many logged lines in a row.
+  double imbalance_eps = 0.02;
+  int64_t imbalance_lines = 10;
+
+  void validate() const;
+  nlohmann::json to_json() const;
+  static MonitorOptions from_json(const nlohmann::json& j);
+};
+
 struct RunConfig {
   std::string name = "run";
   int64_t seed = 0;
@@ -56,6 +82,7 @@ struct RunConfig {
   ModelSpec model;  // out_shape and num_classes come from the data when empty
   TrainOptions train;
   LogOptions log;
+  MonitorOptions monitor;
 
   void validate() const;
   nlohmann::json to_json() const;

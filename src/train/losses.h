@@ -1,4 +1,4 @@
-// Adversarial losses by name, computed from D's logits with numerically stable softplus forms.
+// Adversarial losses by name, computed from D's logits with numerically stable forms.
 #pragma once
 
 #include <torch/types.h>
@@ -9,6 +9,12 @@
 
 namespace gf {
 
+struct LossOptions {
+  std::string name = "bce";                 // a name from loss_names()
+  std::string g_variant = "nonsaturating";  // bce: nonsaturating | minimax
+  double label_smoothing = 0.0;             // one-sided: real target 1 - s (bce, lsgan)
+};
+
 class GanLoss {
  public:
   virtual ~GanLoss() = default;
@@ -17,11 +23,12 @@ class GanLoss {
                                const torch::Tensor& fake_logits) const = 0;
   // G's loss from D's logits on generated samples.
   virtual torch::Tensor g_loss(const torch::Tensor& fake_logits) const = 0;
+  // Whether D's output is a probability logit (bce, lsgan) rather than an unbounded critic.
+  virtual bool probabilistic() const { return true; }
 };
 
 std::vector<std::string> loss_names();
 void check_loss_name(const std::string& name);
-// g_variant: "nonsaturating" or "minimax" (used by bce).
-std::unique_ptr<GanLoss> make_loss(const std::string& name, const std::string& g_variant);
+std::unique_ptr<GanLoss> make_loss(const LossOptions& options);
 
 }  // namespace gf

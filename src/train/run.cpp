@@ -17,6 +17,8 @@
 #include "models/sampler.h"
 #include "train/checkpoint_files.h"
 #include "train/config.h"
+#include "train/losses.h"
+#include "train/monitors.h"
 #include "train/trainer.h"
 
 namespace gf {
@@ -36,6 +38,7 @@ std::vector<std::string> flag_overrides(const TrainRequest& r) {
   if (r.seed >= 0) o.push_back("seed=" + std::to_string(r.seed));
   if (r.threads >= 0) o.push_back("train.threads=" + std::to_string(r.threads));
   if (!r.device.empty()) o.push_back("train.device=" + r.device);
+  if (!r.init_from.empty()) o.push_back("train.init_from=" + r.init_from);
   return o;
 }
 
@@ -134,26 +137,47 @@ TrainResult run_training(const TrainRequest& request) {
     trainer.load(ckpts.back());
     truncate_metrics(dir.path("metrics.jsonl"), trainer.step_index());
     log_info("resumed from ", ckpts.back(), " at step ", trainer.step_index());
+  } else if (!config.train.init_from.empty()) {
+    const InitReport r = trainer.init_from(resolve_checkpoint(config.train.init_from));
+    log_info("init from ", config.train.init_from, ": ", r.loaded.size(), " tensors loaded, ",
+             r.skipped.size(), " skipped (shape differs), ", r.fresh.size(), " newly initialised");
+    for (const auto& t : r.skipped) log_info("  skipped ", t);
+    for (const auto& t : r.fresh) log_info("  new     ", t);
   }
 
   const int64_t total = trainer.total_steps();
   const uint64_t sample_seed =
       derive_seed(static_cast<uint64_t>(config.seed), Stream::kFixedLatents);
-  const int64_t grid_n = data.is_image() ? config.log.grid : config.log.grid * 40;
+  // Conditional grids have one class per column; 2-D points make a scatter plot.
+  const int64_t classes = config.model.is_conditional() ? config.model.num_classes : 0;
+  int64_t grid_n = data.is_image() ? config.log.grid : config.log.grid * 40;
+  if (classes > 0 && data.is_image()) grid_n = classes * std::max<int64_t>(1, grid_n / classes);
   const torch::Tensor marks = data.name == "ring" ? RingSpec{}.centers() : torch::Tensor();
+  Monitors monitors(config.monitor, data, make_loss({config.train.loss})->probabilistic());
   log_info("run ", dir.dir(), ": ", config.model.arch, " on ", data.name, " (", data.size(),
            " samples), batch ", config.train.batch, ", ", trainer.batches_per_epoch(),
-           " steps/epoch, ", total, " steps, ", current_threads(), " thread(s), G ",
+           " batches/epoch, ", total, " steps, ", current_threads(), " thread(s), G ",
            parameter_count(trainer.generator()), " params, D ",
            parameter_count(trainer.discriminator()), " params");
 
   TrainResult result;
   result.run_dir = dir.dir();
   result.total_steps = total;
+  std::vector<std::string> pending_warnings;
+  auto warn = [&](const std::vector<std::string>& warnings) {
+    for (const auto& w : warnings) {
+      log_info("warning: ", w);
+      pending_warnings.push_back(w);
+    }
+  };
+  double last_diversity = -1;
   auto write_samples = [&]() {
-    auto s = generate(trainer.generator(), config.model, sample_seed, grid_n);
+    auto s = generate(trainer.sampling_generator(), config.model, sample_seed, grid_n);
     result.samples = dir.samples_path(trainer.step_index());
-    write_png(result.samples, samples_picture(s, marks));
+    write_png(result.samples, samples_picture(s, marks, classes));
+    last_diversity = monitors.diversity(s);
+    if (trainer.step_index() > 0)
+      warn(monitors.check_diversity(trainer.step_index(), last_diversity));
   };
   auto write_checkpoint = [&]() {
     result.checkpoint = checkpoint_path(run_dir, trainer.step_index());
@@ -164,16 +188,31 @@ TrainResult run_training(const TrainRequest& request) {
   if (!resume) write_samples();
   const auto start = Clock::now();
   auto window_start = start;
-  int64_t window_steps = 0;
+  int64_t window_steps = 0, rollbacks = 0;
   StepStats sum;
   while (trainer.step_index() < total) {
+    const int64_t next = trainer.step_index() + 1;
+    const bool log_now = next % config.log.every == 0 || next == total;
     StepStats s;
     try {
-      s = trainer.step();
-    } catch (const Error& e) {
+      s = trainer.step(/*with_grad_norms=*/log_now);
+    } catch (const DivergedError& e) {
       const auto ckpts = list_checkpoints(run_dir);
-      throw Error(concat(e.what(), "; the last good checkpoint is ",
-                         ckpts.empty() ? "none (nothing saved yet)" : ckpts.back()));
+      if (config.train.on_nan != "rollback" || ckpts.empty() || rollbacks >= 3) {
+        throw Error(concat(e.what(), "; the last good checkpoint is ",
+                           ckpts.empty() ? "none (nothing saved yet)" : ckpts.back()));
+      }
+      ++rollbacks;
+      const double scale = trainer.lr_scale() * 0.5;
+      trainer.load(ckpts.back());
+      trainer.set_lr_scale(scale);
+      truncate_metrics(dir.path("metrics.jsonl"), trainer.step_index());
+      warn({concat(e.what(), "; rolled back to ", ckpts.back(), " with the learning rates x", scale,
+                   " (rollback ", rollbacks, " of 3)")});
+      window_steps = 0;
+      sum = StepStats{};
+      window_start = Clock::now();
+      continue;
     }
     ++result.steps;
     ++window_steps;
@@ -181,30 +220,46 @@ TrainResult run_training(const TrainRequest& request) {
     sum.loss_g += s.loss_g;
     sum.d_real += s.d_real;
     sum.d_fake += s.d_fake;
+    sum.r1 += s.r1;
+    sum.gp += s.gp;
+    sum.aux += s.aux;
     const int64_t step = trainer.step_index();
     const bool last = step == total;
-    if (step % config.log.every == 0 || last) {
+    if (step % config.log.sample_every == 0 || last) write_samples();
+    if (log_now) {
       const auto now = Clock::now();
       const double window_s = std::chrono::duration<double>(now - window_start).count();
       const double elapsed = std::chrono::duration<double>(now - start).count();
       const double n = static_cast<double>(window_steps);
       const double step_ms = 1000.0 * window_s / n;
-      nlohmann::json line = {{"step", step},
-                             {"epoch", trainer.epoch()},
-                             {"loss_d", sum.loss_d / n},
-                             {"loss_g", sum.loss_g / n},
-                             {"d_real", sum.d_real / n},
-                             {"d_fake", sum.d_fake / n},
-                             {"step_ms", step_ms},
-                             {"samples_per_s", config.train.batch * 1000.0 / step_ms},
-                             {"time_s", elapsed}};
+      warn(monitors.check_balance(step, sum.d_real / n, sum.d_fake / n));
+      nlohmann::json line = {
+          {"step", step},
+          {"epoch", trainer.epoch()},
+          {"loss_d", sum.loss_d / n},
+          {"loss_g", sum.loss_g / n},
+          {"d_real", sum.d_real / n},
+          {"d_fake", sum.d_fake / n},
+          {"grad_norm_g", s.grad_norm_g},
+          {"grad_norm_d", s.grad_norm_d},
+          {"lr_g", config.train.lr_g * trainer.lr_factor(step - 1) * trainer.lr_scale()},
+          {"step_ms", step_ms},
+          {"samples_per_s", config.train.batch * 1000.0 / step_ms},
+          {"time_s", elapsed}};
+      if (config.train.r1_gamma > 0) line["r1"] = sum.r1 / n;
+      if (config.train.loss == "wgan-gp") line["gp"] = sum.gp / n;
+      if (config.model.conditional == "acgan") line["aux_loss"] = sum.aux / n;
+      if (last_diversity >= 0) line["diversity"] = last_diversity;
+      if (!pending_warnings.empty()) line["warnings"] = pending_warnings;
+      pending_warnings.clear();
       dir.append_metrics(line);
       const double rate = static_cast<double>(result.steps) / std::max(elapsed, 1e-9);
       const std::string status =
           concat("step ", step, "/", total, " epoch ", trainer.epoch(), " | ", fixed(rate, 1),
                  " steps/s | ETA ", format_duration((total - step) / std::max(rate, 1e-9)),
                  " | loss_d ", fixed(sum.loss_d / n, 3), " loss_g ", fixed(sum.loss_g / n, 3),
-                 " D(x) ", fixed(sum.d_real / n, 2), " D(G(z)) ", fixed(sum.d_fake / n, 2));
+                 " D(x) ", fixed(sum.d_real / n, 2), " D(G(z)) ", fixed(sum.d_fake / n, 2),
+                 last_diversity >= 0 ? " div " + fixed(last_diversity, 2) : "");
       if (stderr_is_terminal()) {
         progress_line(status);
       } else {
@@ -214,7 +269,6 @@ TrainResult run_training(const TrainRequest& request) {
       window_steps = 0;
       sum = StepStats{};
     }
-    if (step % config.log.sample_every == 0 || last) write_samples();
     if (step % config.log.checkpoint_every == 0 || last) write_checkpoint();
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -1,7 +1,7 @@
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/autograd.h>
+#include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
 #include <cmath>
@@ -12,6 +12,7 @@
 #include "io/checkpoint.h"
 #include "models/sampler.h"
 #include "train/optim.h"
+#include "train/regularizers.h"
 #include "version.h"
 
 namespace gf {
@@ -21,10 +22,50 @@ void set_requires_grad(torch::nn::Module& m, bool on) {
   for (auto& p : m.parameters()) p.set_requires_grad(on);
 }
 
+double grad_norm(torch::nn::Module& m) {
+  double sq = 0;
+  for (const auto& p : m.parameters()) {
+    if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
+  }
+  return std::sqrt(sq);
+}
+
 Gan seeded_gan(const RunConfig& config) {
   // Weight initialisation is the only user of the global generator.
   torch::manual_seed(derive_seed(static_cast<uint64_t>(config.seed), Stream::kInit));
   return build_gan(config.model);
+}
+
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
+
+// Reads the tensor at a dotted module path ("net.0.weight") from a module archive.
+bool read_nested(torch::serialize::InputArchive& archive, const std::string& name,
+                 torch::Tensor& out, bool is_buffer) {
+  const auto dot = name.find('.');
+  if (dot == std::string::npos) return archive.try_read(name, out, is_buffer);
+  torch::serialize::InputArchive child;
+  if (!archive.try_read(name.substr(0, dot), child)) return false;
+  return read_nested(child, name.substr(dot + 1), out, is_buffer);
+}
+
+void init_module_from(torch::nn::Module& m, torch::serialize::InputArchive& archive,
+                      const std::string& prefix, InitReport& report) {
+  torch::NoGradGuard no_grad;
+  auto visit = [&](const std::string& name, torch::Tensor& t, bool is_buffer) {
+    torch::Tensor src;
+    if (!read_nested(archive, name, src, is_buffer)) {
+      report.fresh.push_back(prefix + name);
+    } else if (src.sizes() != t.sizes()) {
+      report.skipped.push_back(concat(prefix, name, " (", src.sizes(), " vs ", t.sizes(), ")"));
+    } else {
+      t.copy_(src);
+      report.loaded.push_back(prefix + name);
+    }
+  };
+  for (auto& p : m.named_parameters()) visit(p.key(), p.value(), false);
+  for (auto& b : m.named_buffers()) visit(b.key(), b.value(), true);
 }
 
 }  // namespace
@@ -36,16 +77,31 @@ Trainer::Trainer(const RunConfig& config, const Dataset& data)
       loader_(data, config.train.batch, static_cast<uint64_t>(config.seed)),
       gen_(at::detail::createCPUGenerator(
           derive_seed(static_cast<uint64_t>(config.seed), Stream::kTrain))) {
+  GF_CHECK(!config.model.is_conditional() || data.y.defined(),
+           "model.conditional = ", config.model.conditional, " needs labelled data; ", data.name,
+           " has no labels");
   gan_.g->to(device_);
   gan_.d->to(device_);
+  if (config.train.ema_kimg > 0) {
+    ema_ = std::make_unique<Ema>(config.model, *gan_.g, config.train.ema_kimg,
+                                 config.train.ema_rampup);
+  }
   opt_g_ = make_optimizer(config.train, gan_.g->parameters(), config.train.lr_g);
   opt_d_ = make_optimizer(config.train, gan_.d->parameters(), config.train.lr_d);
-  loss_ = make_loss(config.train.loss, config.train.g_loss);
+  loss_ = make_loss({config.train.loss, config.train.g_loss, config.train.label_smoothing});
+  check_augment(config.train.augment);
+  GF_CHECK(config.train.augment == "none" || data.is_image(), "train.augment needs image data; ",
+           data.name, " is not");
+}
+
+int64_t Trainer::epoch() const {
+  return step_ * config_.train.n_critic / loader_.batches_per_epoch();
 }
 
 int64_t Trainer::total_steps() const {
-  return config_.train.steps > 0 ? config_.train.steps
-                                 : config_.train.epochs * loader_.batches_per_epoch();
+  if (config_.train.steps > 0) return config_.train.steps;
+  return std::max<int64_t>(
+      1, config_.train.epochs * loader_.batches_per_epoch() / config_.train.n_critic);
 }
 
 double Trainer::lr_factor(int64_t step) const {
@@ -55,56 +111,103 @@ double Trainer::lr_factor(int64_t step) const {
   return std::max(0.0, (total - static_cast<double>(step)) / (total - start));
 }
 
-StepStats Trainer::step() {
+torch::Tensor Trainer::random_labels(int64_t n) {
+  if (!config_.model.is_conditional()) return {};
+  return torch::randint(config_.model.num_classes, {n}, gen_, torch::kInt64).to(device_);
+}
+
+// What D sees: instance noise (decaying to 0), then the DiffAugment policy, on reals and fakes.
+torch::Tensor Trainer::d_input(const torch::Tensor& x) {
+  const TrainOptions& o = config_.train;
+  torch::Tensor out = x;
+  if (o.instance_noise > 0) {
+    const double until = o.instance_noise_until * static_cast<double>(total_steps());
+    const double sigma = o.instance_noise * std::max(0.0, 1.0 - static_cast<double>(step_) / until);
+    out = instance_noise(out, sigma, gen_);
+  }
+  return diff_augment(out, o.augment, gen_);
+}
+
+StepStats Trainer::step(bool with_grad_norms) {
+  namespace F = torch::nn::functional;
   const ModelSpec& spec = config_.model;
   const TrainOptions& o = config_.train;
-  const double factor = lr_factor(step_);
+  const bool acgan = spec.conditional == "acgan";
+  const double factor = lr_factor(step_) * lr_scale_;
   for (auto& group : opt_g_->param_groups()) group.options().set_lr(o.lr_g * factor);
   for (auto& group : opt_d_->param_groups()) group.options().set_lr(o.lr_d * factor);
-  auto batch = loader_.batch(step_);
-  auto real = batch.x.to(device_);
-  auto z = random_latents(spec, real.size(0), gen_, device_);
-  // One G(z) serves both updates: G's weights do not change during D's update.
-  auto fake = gan_.g->forward(z);
 
-  const bool r1 = o.r1_gamma > 0 && step_ % o.r1_every == 0;
-  if (r1) real.requires_grad_(true);
-  auto real_logits = gan_.d->forward(real);
-  auto fake_logits = gan_.d->forward(fake.detach());
-  auto loss_d = loss_->d_loss(real_logits, fake_logits);
   StepStats s;
-  auto objective_d = loss_d;
-  if (r1) {
-    // R1 (Mescheder et al. 2018, eq. 9): gamma/2 * E[|grad_x D(x)|^2] on reals; lazy every k
-    // steps with the penalty scaled by k (Karras et al. 2020, StyleGAN2, appendix B).
-    auto grad = torch::autograd::grad({real_logits.sum()}, {real}, {}, true, true)[0];
-    auto penalty = grad.pow(2).flatten(1).sum(1).mean();
-    s.r1 = penalty.item<double>();
-    objective_d = loss_d + penalty * (0.5 * o.r1_gamma * static_cast<double>(o.r1_every));
+  torch::Tensor fake, fake_labels;
+  for (int64_t k = 0; k < o.n_critic; ++k) {
+    auto batch = loader_.batch(step_ * o.n_critic + k);
+    auto real = batch.x.to(device_);
+    auto labels = batch.y.defined() ? batch.y.to(device_) : torch::Tensor();
+    const int64_t n = real.size(0);
+    auto z = random_latents(spec, n, gen_, device_);
+    fake_labels = random_labels(n);
+    // The last critic step's G(z) also serves G's update: G does not change in between.
+    fake = gan_.g->forward(z, fake_labels);
+
+    const bool r1 = o.r1_gamma > 0 && (step_ * o.n_critic + k) % o.r1_every == 0;
+    if (r1) real.requires_grad_(true);
+    auto real_out = gan_.d->forward(d_input(real), labels);
+    auto fake_out = gan_.d->forward(d_input(fake.detach()), fake_labels);
+    auto loss_d = loss_->d_loss(real_out.logits, fake_out.logits);
+    auto objective = loss_d;
+    if (r1) {
+      // Lazy regularisation (Karras et al. 2020, StyleGAN2, appendix B): every k steps, x k.
+      auto penalty = r1_penalty(real_out.logits, real);
+      s.r1 = penalty.item<double>();
+      objective = objective + penalty * (0.5 * o.r1_gamma * static_cast<double>(o.r1_every));
+    }
+    if (o.loss == "wgan-gp") {
+      auto gp = gradient_penalty(*gan_.d, real, fake, fake_labels, gen_);
+      s.gp = gp.item<double>();
+      objective = objective + gp * o.gp_lambda;
+    }
+    if (acgan) {
+      // AC-GAN (Odena et al. 2017, eq. 2): D also classifies reals and fakes by their labels.
+      auto aux = F::cross_entropy(real_out.class_logits, labels);
+      s.aux = aux.item<double>();
+      objective =
+          objective + (aux + F::cross_entropy(fake_out.class_logits, fake_labels)) * o.aux_weight;
+    }
+    opt_d_->zero_grad();
+    objective.backward();
+    if (with_grad_norms && k == o.n_critic - 1) s.grad_norm_d = grad_norm(*gan_.d);
+    opt_d_->step();
+    if (o.loss == "wgan") {
+      // WGAN (Arjovsky et al. 2017, alg. 1): clip the critic's weights to [-c, c].
+      torch::NoGradGuard no_grad;
+      for (auto& p : gan_.d->parameters()) p.clamp_(-o.clip, o.clip);
+    }
+    s.loss_d = loss_d.item<double>();
+    torch::NoGradGuard no_grad;
+    s.d_real = torch::sigmoid(real_out.logits).mean().item<double>();
+    s.d_fake = torch::sigmoid(fake_out.logits).mean().item<double>();
   }
-  opt_d_->zero_grad();
-  objective_d.backward();
-  opt_d_->step();
 
   // G's step: D is frozen, so no gradient is computed for (or applied to) its parameters.
   set_requires_grad(*gan_.d, false);
-  auto loss_g = loss_->g_loss(gan_.d->forward(fake));
+  auto out = gan_.d->forward(d_input(fake), fake_labels);
+  auto loss_g = loss_->g_loss(out.logits);
+  auto objective_g = loss_g;
+  if (acgan)
+    objective_g = objective_g + F::cross_entropy(out.class_logits, fake_labels) * o.aux_weight;
   opt_g_->zero_grad();
-  loss_g.backward();
+  objective_g.backward();
+  if (with_grad_norms) s.grad_norm_g = grad_norm(*gan_.g);
   opt_g_->step();
   set_requires_grad(*gan_.d, true);
-
-  s.loss_d = loss_d.item<double>();
   s.loss_g = loss_g.item<double>();
-  {
-    torch::NoGradGuard no_grad;
-    s.d_real = torch::sigmoid(real_logits).mean().item<double>();
-    s.d_fake = torch::sigmoid(fake_logits).mean().item<double>();
+
+  if (!std::isfinite(s.loss_d) || !std::isfinite(s.loss_g)) {
+    throw DivergedError(concat("training diverged at step ", step_ + 1, ": loss_d = ", s.loss_d,
+                               ", loss_g = ", s.loss_g, " (try a lower learning rate)"));
   }
-  GF_CHECK(std::isfinite(s.loss_d) && std::isfinite(s.loss_g), "training diverged at step ",
-           step_ + 1, ": loss_d = ", s.loss_d, ", loss_g = ", s.loss_g,
-           " (try a lower learning rate)");
   ++step_;
+  if (ema_) ema_->update(*gan_.g, step_ * o.batch, o.batch);
   return s;
 }
 
@@ -113,10 +216,13 @@ void Trainer::save(const std::string& path) const {
                          {"config", config_.to_json()},
                          {"step", step_},
                          {"epoch", epoch()},
+                         {"lr_scale", lr_scale_},
+                         {"ema", ema_ != nullptr},
                          {"ganforge_version", kVersion}};
   CheckpointWriter w(std::move(meta));
   gan_.g->save(w.section("G"));
   gan_.d->save(w.section("D"));
+  if (ema_) ema_->model().save(w.section("G_ema"));
   opt_g_->save(w.section("opt_G"));
   opt_d_->save(w.section("opt_D"));
   w.section("rng").write("train", gen_.get_state());
@@ -130,17 +236,32 @@ void Trainer::load(const std::string& path) {
   try {
     gan_.g->load(r.section("G"));
     gan_.d->load(r.section("D"));
+    if (ema_) ema_->model().load(r.section("G_ema"));
     opt_g_->load(r.section("opt_G"));
     opt_d_->load(r.section("opt_D"));
     torch::Tensor state;
     r.section("rng").read("train", state);
     gen_.set_state(state);
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
     throw Error(concat(path, ": checkpoint does not match the model (",
-                       what.substr(0, what.find('\n')), ")"));
+                       first_line(e.what_without_backtrace()), ")"));
   }
   step_ = r.meta().at("step").get<int64_t>();
+  lr_scale_ = r.meta().value("lr_scale", 1.0);
+}
+
+InitReport Trainer::init_from(const std::string& path) {
+  CheckpointReader r(path, device_);
+  InitReport report;
+  try {
+    init_module_from(*gan_.g, r.section("G"), "G.", report);
+    init_module_from(*gan_.d, r.section("D"), "D.", report);
+  } catch (const c10::Error& e) {
+    throw Error(
+        concat(path, ": cannot read weights (", first_line(e.what_without_backtrace()), ")"));
+  }
+  if (ema_) copy_weights(*gan_.g, ema_->model());
+  return report;
 }
 
 }  // namespace gf

@@ -50,7 +50,7 @@ TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {
   EXPECT_EQ(loaded.meta["step"].get<int64_t>(), 5);
   auto z = torch::randn({16, 8});
   torch::NoGradGuard no_grad;
-  EXPECT_TRUE(torch::equal(loaded.g->forward(z), t.generator().forward(z)));
+  EXPECT_TRUE(torch::equal(loaded.g->forward(z, {}), t.generator().forward(z, {})));
 }
 
 TEST(Checkpoint, ResumeEqualsUninterrupted) {

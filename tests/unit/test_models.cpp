@@ -34,24 +34,87 @@ TEST(Models, ParameterCountsMatchPyTorch) {
 
 TEST(Models, ShapesAndOutputRange) {
   Gan gan = build_gan(seed_spec());
-  auto x = gan.g->forward(torch::randn({5, 100}) * 10);
+  auto x = gan.g->forward(torch::randn({5, 100}) * 10, {});
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{5, 1, 28, 28}));
   EXPECT_LE(x.abs().max().item<float>(), 1.0f);  // tanh
-  EXPECT_EQ(gan.d->forward(x).sizes(), (std::vector<int64_t>{5}));
+  EXPECT_EQ(gan.d->forward(x, {}).logits.sizes(), (std::vector<int64_t>{5}));
   Gan ring = build_gan(ring_spec());
-  EXPECT_EQ(ring.g->forward(torch::randn({3, 16})).sizes(), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(ring.g->forward(torch::randn({3, 16}), {}).sizes(), (std::vector<int64_t>{3, 2}));
 }
 
 TEST(Models, UnknownArchAndBadSpecsAreErrors) {
   ModelSpec s = seed_spec();
   s.arch = "transformer";
-  EXPECT_NE(test::error_of([&] { build_gan(s); }).find("valid: mlp"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { build_gan(s); }).find("valid: mlp, dcgan"), std::string::npos);
   s = seed_spec();
   s.g_hidden = {};
   EXPECT_NE(test::error_of([&] { build_gan(s); }).find("g_hidden"), std::string::npos);
   s = seed_spec();
   s.out_shape = {};
   EXPECT_NE(test::error_of([&] { build_gan(s); }).find("out_shape"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gf
+
+namespace gf {
+namespace {
+
+TEST(Models, DcganShapesAndParameterCountsMatchPyTorch) {
+  const auto g = test::golden()["dcgan"];
+  for (auto [size, channels] :
+       std::vector<std::pair<int64_t, int64_t>>{{28, 1}, {32, 3}, {64, 3}}) {
+    ModelSpec s;
+    s.arch = "dcgan";
+    s.out_shape = {channels, size, size};
+    s.slope = 0.2;
+    Gan gan = build_gan(s);
+    const auto want = g[std::to_string(size)];
+    EXPECT_EQ(parameter_count(*gan.g), want["G"].get<int64_t>()) << size;
+    EXPECT_EQ(parameter_count(*gan.d), want["D"].get<int64_t>()) << size;
+    auto x = gan.g->forward(torch::randn({2, 100}), {});
+    EXPECT_EQ(x.sizes(), (std::vector<int64_t>{2, channels, size, size}));
+    EXPECT_EQ(gan.d->forward(x, {}).logits.sizes(), (std::vector<int64_t>{2}));
+  }
+  ModelSpec bad;
+  bad.arch = "dcgan";
+  bad.out_shape = {1, 30, 30};
+  EXPECT_NE(test::error_of([&] { build_gan(bad); }).find("4*2^k or 7*2^k"), std::string::npos);
+}
+
+TEST(Models, ConditionalVariantsUseTheLabels) {
+  for (const std::string arch : {"mlp", "dcgan"}) {
+    for (const std::string mode : {"cgan", "acgan", "projection"}) {
+      ModelSpec s;
+      s.arch = arch;
+      s.out_shape = {1, 28, 28};
+      s.conditional = mode;
+      s.num_classes = 10;
+      torch::manual_seed(0);
+      Gan gan = build_gan(s);
+      gan.g->eval();
+      gan.d->eval();
+      auto z = torch::randn({4, 100}).repeat({2, 1});
+      auto y = torch::tensor({0, 1, 2, 3, 4, 5, 6, 7}, torch::kInt64);
+      auto x = gan.g->forward(z, y);
+      // Same latent, other label: another image.
+      EXPECT_GT((x.narrow(0, 0, 4) - x.narrow(0, 4, 4)).abs().max().item<float>(), 1e-4)
+          << arch << "/" << mode;
+      auto out = gan.d->forward(x, y);
+      EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{8}));
+      EXPECT_EQ(out.class_logits.defined(), mode == "acgan");
+      if (mode != "acgan") {
+        auto other = gan.d->forward(x, (y + 1).remainder(10)).logits;
+        EXPECT_GT((other - out.logits).abs().max().item<float>(), 1e-6) << arch << "/" << mode;
+      } else {
+        EXPECT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{8, 10}));
+      }
+    }
+  }
+  ModelSpec s;
+  s.out_shape = {2};
+  s.conditional = "cgan";
+  EXPECT_NE(test::error_of([&] { build_gan(s); }).find("labelled data"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,58 @@
+#include "models/conditioning.h"
+
+#include "core/error.h"
+
+namespace gf {
+
+void check_labels(const ModelSpec& spec, const torch::Tensor& labels, int64_t n) {
+  if (!spec.is_conditional()) return;
+  GF_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == n,
+           "a conditional model needs one label per sample");
+  GF_CHECK(n == 0 || (labels.min().item<int64_t>() >= 0 &&
+                      labels.max().item<int64_t>() < spec.num_classes),
+           "labels must be in [0, ", spec.num_classes, ")");
+}
+
+GeneratorInput::GeneratorInput(const ModelSpec& spec) : size_(spec.z_dim) {
+  if (spec.is_conditional()) {
+    embed_ = register_module("embed", torch::nn::Embedding(spec.num_classes, spec.embed_dim));
+    size_ += spec.embed_dim;
+  }
+}
+
+torch::Tensor GeneratorInput::forward(const torch::Tensor& z, const torch::Tensor& labels) {
+  if (!embed_) return z;
+  return torch::cat({z, embed_->forward(labels)}, 1);
+}
+
+DiscriminatorHead::DiscriminatorHead(const ModelSpec& spec, int64_t features)
+    : mode_(spec.conditional) {
+  out_ = register_module("out", Dense(features, 1, spec.spectral_norm));
+  if (mode_ == "acgan") {
+    aux_ = register_module("aux", Dense(features, spec.num_classes, spec.spectral_norm));
+  } else if (mode_ == "projection") {
+    project_ = register_module("project", torch::nn::Embedding(spec.num_classes, features));
+  }
+}
+
+DiscriminatorHead::Result DiscriminatorHead::forward(const torch::Tensor& h,
+                                                     const torch::Tensor& labels) {
+  Result r;
+  r.logits = out_->forward(h).view({h.size(0)});
+  if (aux_) r.class_logits = aux_->forward(h);
+  if (project_) r.logits = r.logits + (project_->forward(labels) * h).sum(1);
+  return r;
+}
+
+DiscriminatorLabelInput::DiscriminatorLabelInput(const ModelSpec& spec) {
+  if (spec.conditional == "cgan") {
+    embed_ = register_module("embed", torch::nn::Embedding(spec.num_classes, spec.embed_dim));
+    size_ = spec.embed_dim;
+  }
+}
+
+torch::Tensor DiscriminatorLabelInput::forward(const torch::Tensor& labels) {
+  return embed_ ? embed_->forward(labels) : torch::Tensor();
+}
+
+}  // namespace gf

@@ -1,0 +1,71 @@
+#include "models/layers.h"
+
+#include <torch/nn/functional/conv.h>
+#include <torch/nn/functional/linear.h>
+#include <torch/nn/functional/normalization.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/utils.h>
+
+namespace gf {
+namespace {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor normalize(const torch::Tensor& x) {
+  return F::normalize(x, F::NormalizeFuncOptions().dim(0).eps(1e-12));
+}
+
+// Registers u and v for a weight of shape [out, ...] (random unit vectors, as PyTorch does).
+void init_power_vectors(torch::nn::Module& m, const torch::Tensor& w, torch::Tensor& u,
+                        torch::Tensor& v) {
+  const int64_t rows = w.size(0), cols = w.numel() / w.size(0);
+  u = m.register_buffer("u", normalize(torch::randn({rows})));
+  v = m.register_buffer("v", normalize(torch::randn({cols})));
+}
+
+}  // namespace
+
+torch::Tensor spectral_normalize(const torch::Tensor& weight, torch::Tensor& u, torch::Tensor& v,
+                                 bool update) {
+  auto w = weight.flatten(1);
+  if (update) {
+    torch::NoGradGuard no_grad;
+    v.copy_(normalize(torch::mv(w.t(), u)));
+    u.copy_(normalize(torch::mv(w, v)));
+  }
+  // sigma = u^T W v, with gradients flowing through W only (u, v are constants here).
+  auto sigma = torch::dot(u.clone(), torch::mv(w, v.clone()));
+  return weight / sigma;
+}
+
+DenseImpl::DenseImpl(int64_t in, int64_t out, bool spectral_norm, bool bias) : sn_(spectral_norm) {
+  torch::nn::Linear init(torch::nn::LinearOptions(in, out).bias(bias));
+  weight_ = register_parameter("weight", init->weight.detach().clone());
+  if (bias) bias_ = register_parameter("bias", init->bias.detach().clone());
+  if (sn_) init_power_vectors(*this, weight_, u_, v_);
+}
+
+torch::Tensor DenseImpl::effective_weight() {
+  return sn_ ? spectral_normalize(weight_, u_, v_, is_training()) : weight_;
+}
+
+torch::Tensor DenseImpl::forward(const torch::Tensor& x) {
+  return F::linear(x, effective_weight(), bias_);
+}
+
+ConvImpl::ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+                   bool spectral_norm, bool bias)
+    : sn_(spectral_norm), stride_(stride), padding_(padding) {
+  torch::nn::Conv2d init(torch::nn::Conv2dOptions(in, out, kernel).bias(bias));
+  weight_ = register_parameter("weight", init->weight.detach().clone());
+  if (bias) bias_ = register_parameter("bias", init->bias.detach().clone());
+  if (sn_) init_power_vectors(*this, weight_, u_, v_);
+}
+
+torch::Tensor ConvImpl::forward(const torch::Tensor& x) {
+  auto w = sn_ ? spectral_normalize(weight_, u_, v_, is_training()) : weight_;
+  return F::conv2d(x, w, F::Conv2dFuncOptions().bias(bias_).stride(stride_).padding(padding_));
+}
+
+}  // namespace gf

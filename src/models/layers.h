@@ -1,0 +1,44 @@
+// Layers for discriminators with optional spectral normalisation (Miyato et al. 2018): the
+// weight is divided by its largest singular value, estimated by one power iteration per forward
+// pass in training mode, as torch.nn.utils.spectral_norm does. The u and v vectors are buffers,
+// so they are saved in checkpoints and resume exactly.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace gf {
+
+// W / sigma(W) for W viewed as [out, rest]; updates u and v in place when `update` is true.
+torch::Tensor spectral_normalize(const torch::Tensor& weight, torch::Tensor& u, torch::Tensor& v,
+                                 bool update);
+
+class DenseImpl : public torch::nn::Module {
+ public:
+  // Initialised as torch.nn.Linear (Kaiming-uniform weight, uniform bias).
+  DenseImpl(int64_t in, int64_t out, bool spectral_norm, bool bias = true);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor effective_weight();
+
+ private:
+  bool sn_;
+  torch::Tensor weight_, bias_, u_, v_;
+};
+TORCH_MODULE(Dense);
+
+class ConvImpl : public torch::nn::Module {
+ public:
+  // Initialised as torch.nn.Conv2d.
+  ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+           bool spectral_norm, bool bias = true);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  bool sn_;
+  int64_t stride_, padding_;
+  torch::Tensor weight_, bias_, u_, v_;
+};
+TORCH_MODULE(Conv);
+
+}  // namespace gf

@@ -1,0 +1,39 @@
+// Discriminator regularisers and augmentations that act on D's inputs.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "models/registry.h"
+
+namespace gf {
+
+// R1 (Mescheder et al. 2018, eq. 9, without gamma/2): E[|grad_x D(x)|^2] over reals. `real`
+// must require grad and `real_logits` be D's output on it (possibly augmented in between).
+torch::Tensor r1_penalty(const torch::Tensor& real_logits, const torch::Tensor& real);
+
+// WGAN-GP (Gulrajani et al. 2017, eq. 3, without lambda): E[(|grad D(x_hat)| - 1)^2] on random
+// interpolates x_hat = eps x + (1 - eps) x_fake, eps ~ U[0, 1] per sample (from `gen`).
+torch::Tensor gradient_penalty(Discriminator& d, const torch::Tensor& real,
+                               const torch::Tensor& fake, const torch::Tensor& labels,
+                               at::Generator& gen);
+// The same with given eps [N] (for tests against PyTorch).
+torch::Tensor gradient_penalty_with(Discriminator& d, const torch::Tensor& real,
+                                    const torch::Tensor& fake, const torch::Tensor& labels,
+                                    const torch::Tensor& eps);
+
+// DiffAugment (Zhao et al. 2020): differentiable augmentations applied to both real and fake
+// inputs of D. Policies: "translation" (shift by up to 1/8 of the size, zero padding) and
+// "cutout" (zero a random square of half the size), comma-separated; "none" or "" for none.
+std::vector<std::string> augment_policies();
+void check_augment(const std::string& policy);
+torch::Tensor diff_augment(const torch::Tensor& x, const std::string& policy, at::Generator& gen);
+
+// Instance noise (Sønderby et al. 2017; Arjovsky & Bottou 2017): Gaussian noise of std `sigma`
+// added to D's inputs.
+torch::Tensor instance_noise(const torch::Tensor& x, double sigma, at::Generator& gen);
+
+}  // namespace gf
