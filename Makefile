@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 GF := $(BUILD)/ganforge
-DEMO_CONFIG ?= configs/mlp_mnist.json
+DEMO_CONFIG ?= configs/cgan_mnist.json
 DEMO_RUN ?= runs/demo
 
 .PHONY: all deps data build demo test format clean

@@ -90,6 +90,28 @@ cp "$DATA/train-labels-idx1-ubyte.gz" "$WORK/bad/"
 expect_error "truncated" "$GF" train "${BASE[@]}" --out "$WORK/x" --data "$WORK/bad"
 expect_error "--steps" "$GF" train "${COMMON[@]}" --out "$WORK/x" --steps -5
 expect_error "The following argument was not expected" "$GF" sample "$WORK/run" extra --out "$WORK/a.png"
+# Conditional models: --labels / --label pick classes; idx output gets a labels file beside it.
+"$GF" train --config configs/cgan_mnist.json --data "$DATA" --set data.limit=1000 --threads 1 \
+  --set model.g_channels=8 --set model.d_channels=8 --steps 30 --out "$WORK/cgan" > /dev/null
+"$GF" sample "$WORK/cgan" -n 6 --labels 0,1,2,3,4,5 --out "$WORK/c.idx" > /dev/null
+"$GF" sample "$WORK/cgan" -n 3 --label 7 --no-ema --out "$WORK/c7.idx.gz" > /dev/null
+"$GF" sample "$WORK/cgan" -n 20 --out "$WORK/cgrid.png" > /dev/null
+/usr/bin/python3 - "$WORK" <<'PY'
+import gzip, sys
+w = sys.argv[1]
+assert open(w + "/c.labels.idx", "rb").read()[8:] == bytes(range(6))
+assert gzip.open(w + "/c7.labels.idx.gz").read()[8:] == bytes([7, 7, 7])
+PY
+expect_error "out of range" "$GF" sample "$WORK/cgan" -n 2 --label 12 --out "$WORK/x.png"
+expect_error "one label per image" "$GF" sample "$WORK/cgan" -n 3 --labels 1,2 --out "$WORK/x.png"
+expect_error "unconditional" "$GF" sample "$WORK/run" -n 2 --label 1 --out "$WORK/x.png"
+
+# Fine-tuning: start an MNIST model from the first run's weights and say what was loaded.
+"$GF" train "${COMMON[@]}" --out "$WORK/ft" --steps 20 --init-from "$WORK/run" \
+  --set model.g_hidden=[128,256,256] 2> "$WORK/ft.txt" > /dev/null
+grep -q "tensors loaded" "$WORK/ft.txt" || fail "init-from did not report"
+grep -q "skipped G.net.4.weight" "$WORK/ft.txt" || fail "init-from did not name a skipped tensor"
+
 # A NaN loss stops training with a clear message; the last good checkpoint stays intact.
 expect_error "training diverged" "$GF" train --config configs/gaussian_ring.json --out "$WORK/nan" \
   --set train.optimizer=sgd --set train.lr_d=9.9 --set train.lr_g=9.9 --set train.r1_gamma=0 \

@@ -97,9 +97,10 @@ TEST(Checkpoint, ResumeIsExactWithEmaSpectralNormAndConditionalHeads) {
   std::vector<Case> cases;
   {
     RunConfig c = ring_config(30);
-    c = config_from_json_strict(c.to_json(), {"model.conditional=projection", "model.spectral_norm=true",
-                                              "train.ema_kimg=1", "train.r1_gamma=1",
-                                              "train.r1_every=3", "train.lr_decay_start=0.5"});
+    c = config_from_json_strict(
+        c.to_json(),
+        {"model.conditional=projection", "model.spectral_norm=true", "train.ema_kimg=1",
+         "train.r1_gamma=1", "train.r1_every=3", "train.lr_decay_start=0.5"});
     Dataset data = load_dataset(c.data, 0);
     c.model.out_shape = {2};
     c.model.num_classes = 8;
@@ -151,14 +152,15 @@ TEST(Checkpoint, InitFromReportsLoadedSkippedAndNewTensors) {
   for (int i = 0; i < 3; ++i) source.step();
   source.save(dir.file("source.ckpt"));
 
-  RunConfig wider = config_from_json_strict(c.to_json(), {"model.g_hidden=[32,64]",
-                                                         "model.conditional=projection"});
+  RunConfig wider = config_from_json_strict(
+      c.to_json(), {"model.g_hidden=[32,64]", "model.conditional=projection"});
   wider.model.out_shape = {2};
   wider.model.num_classes = 8;
   Trainer target(wider, data);
   InitReport r = target.init_from(dir.file("source.ckpt"));
   auto has = [](const std::vector<std::string>& v, const std::string& prefix) {
-    return std::any_of(v.begin(), v.end(), [&](const std::string& s) { return s.rfind(prefix, 0) == 0; });
+    return std::any_of(v.begin(), v.end(),
+                       [&](const std::string& s) { return s.rfind(prefix, 0) == 0; });
   };
   EXPECT_TRUE(has(r.loaded, "D.net.0.weight"));
   EXPECT_TRUE(has(r.skipped, "G.net.2.weight"));  // 32x32 -> 64x32

@@ -33,9 +33,9 @@ RingRun train_ring(const std::vector<std::string>& overrides) {
   run.quality = ring_quality(RingSpec{}, samples);
   std::string what;
   for (const auto& o : overrides) what += " " + o;
-  log_info("ring", what.empty() ? " preset" : what, ": ", run.quality.modes_covered,
-           "/8 modes, ", run.quality.high_quality * 100, "% high-quality after ",
-           run.trainer->step_index(), " steps");
+  log_info("ring", what.empty() ? " preset" : what, ": ", run.quality.modes_covered, "/8 modes, ",
+           run.quality.high_quality * 100, "% high-quality after ", run.trainer->step_index(),
+           " steps");
   ::testing::Test::RecordProperty("modes_covered", run.quality.modes_covered);
   ::testing::Test::RecordProperty("high_quality_percent",
                                   static_cast<int>(run.quality.high_quality * 100));

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "test_util.h"
+#include "train/monitors.h"
 #include "train/trainer.h"
 
 namespace gf {
@@ -57,6 +58,35 @@ TEST(Trainer, R1PenaltyIsComputedLazily) {
   EXPECT_GT(t.step().r1, 0.0);  // step 0
   EXPECT_EQ(t.step().r1, 0.0);  // step 1: skipped
   EXPECT_GT(t.step().r1, 0.0);  // step 2
+}
+
+}  // namespace
+}  // namespace gf
+
+namespace gf {
+namespace {
+
+TEST(Monitors, CollapseAndImbalanceAlarms) {
+  Dataset d;
+  d.x = torch::rand({100, 1, 8, 8}) * 2 - 1;
+  MonitorOptions o;
+  o.imbalance_lines = 3;
+  Monitors m(o, d, /*probabilistic=*/true);
+  // Real-like samples are as diverse as real data; copies of one image are not.
+  EXPECT_NEAR(m.diversity(torch::rand({64, 1, 8, 8}) * 2 - 1), 1.0, 0.1);
+  const double collapsed = m.diversity(d.x[0].unsqueeze(0).repeat({64, 1, 1, 1}));
+  EXPECT_LT(collapsed, 1e-6);
+  EXPECT_EQ(m.check_diversity(10, collapsed).size(), 1u);
+  EXPECT_TRUE(m.check_diversity(10, 0.9).empty());
+  // Three lines in a row with D(x) ~ 1 and D(G(z)) ~ 0 raise one warning; balance resets it.
+  EXPECT_TRUE(m.check_balance(1, 0.999, 0.001).empty());
+  EXPECT_TRUE(m.check_balance(2, 0.999, 0.001).empty());
+  EXPECT_EQ(m.check_balance(3, 0.999, 0.001).size(), 1u);
+  EXPECT_TRUE(m.check_balance(4, 0.999, 0.001).empty());  // reported once per stretch
+  EXPECT_TRUE(m.check_balance(5, 0.6, 0.4).empty());
+  // Critic losses (wgan, hinge) have no probabilities: no imbalance alarm.
+  Monitors critic(o, d, /*probabilistic=*/false);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(critic.check_balance(i, 0.999, 0.001).empty());
 }
 
 }  // namespace
