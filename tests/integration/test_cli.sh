@@ -118,4 +118,9 @@ expect_error "training diverged" "$GF" train --config configs/gaussian_ring.json
   --set log.checkpoint_every=2 --steps 1000
 grep -q "the last good checkpoint is .*step_0000" "$WORK/err.txt" || fail "no last good checkpoint named"
 "$GF" info "$(ls "$WORK"/nan/checkpoints/*.ckpt | tail -1)" > /dev/null || fail "last checkpoint unreadable"
+# train.on_nan=rollback: back to the last checkpoint with halved learning rates, at most 3 times.
+expect_error "training diverged" "$GF" train --config configs/gaussian_ring.json --out "$WORK/rb" \
+  --set train.optimizer=sgd --set train.lr_d=9.9 --set train.lr_g=9.9 --set train.r1_gamma=0 \
+  --set log.checkpoint_every=2 --set train.on_nan=rollback --steps 1000
+[ "$(grep -c "rolled back to" "$WORK/rb/log.txt")" -eq 3 ] || fail "expected 3 rollbacks in log.txt"
 echo "integration.cli: all checks passed"
