@@ -6,7 +6,7 @@ GF := $(BUILD)/ganforge
 DEMO_CONFIG ?= configs/cgan_mnist.json
 DEMO_RUN ?= runs/demo
 
-.PHONY: all deps data build demo test format clean
+.PHONY: all deps data build demo test evaluators format clean
 
 all: build
 
@@ -25,6 +25,12 @@ demo: data build
 	@$(GF) train --config $(DEMO_CONFIG) --out $(DEMO_RUN) --overwrite
 	@$(GF) sample $(DEMO_RUN) -n 100 --seed 0 --out $(DEMO_RUN)/demo_grid.png
 	@echo "== demo done: open $(DEMO_RUN)/demo_grid.png (100 samples) and $(DEMO_RUN)/samples/ (training progress)"
+
+# The evaluators (feature extractors for FID & co.) are trained once and kept under data/evaluators/.
+evaluators: data build
+	@for d in mnist fashion-mnist; do \
+	  [ -f data/evaluators/$$d.clf ] || $(GF) classifier train --dataset $$d; \
+	done
 
 test: data build
 	@cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1200

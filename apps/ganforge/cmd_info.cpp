@@ -2,8 +2,8 @@
 #include <memory>
 
 #include "commands.h"
+#include "eval/generator_file.h"
 #include "models/registry.h"
-#include "train/checkpoint_files.h"
 
 namespace gf::cli {
 

@@ -7,9 +7,9 @@
 #include "core/runtime.h"
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "eval/generator_file.h"
 #include "io/image.h"
 #include "models/sampler.h"
-#include "train/checkpoint_files.h"
 
 namespace gf::cli {
 namespace {

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   actions["train"] = gf::cli::add_train(app);
   actions["sample"] = gf::cli::add_sample(app);
   actions["info"] = gf::cli::add_info(app);
+  actions["eval"] = gf::cli::add_eval(app);
+  actions["classifier"] = gf::cli::add_classifier(app);
 
   if (argc > 1 && argv[1][0] != '-' && actions.count(argv[1]) == 0) {
     std::vector<std::string> names;

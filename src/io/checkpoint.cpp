@@ -1,6 +1,9 @@
 #include "io/checkpoint.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <regex>
 #include <sstream>
 
 #include "core/error.h"
@@ -14,6 +17,52 @@ std::string first_line(const std::string& s) {
 }
 
 }  // namespace
+
+namespace fs = std::filesystem;
+
+std::string checkpoint_path(const std::string& run_dir, int64_t step) {
+  char name[64];
+  std::snprintf(name, sizeof name, "step_%06lld%s", static_cast<long long>(step),
+                kCheckpointExtension);
+  return (fs::path(run_dir) / "checkpoints" / name).string();
+}
+
+std::vector<std::string> list_checkpoints(const std::string& run_dir) {
+  static const std::regex pattern(R"(step_([0-9]+)\.ckpt)");
+  std::vector<std::pair<int64_t, std::string>> found;
+  const fs::path dir = fs::path(run_dir) / "checkpoints";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return {};
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && std::regex_match(name, m, pattern)) {
+      found.emplace_back(std::stoll(m[1].str()), entry.path().string());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(f.second);
+  return out;
+}
+
+std::string resolve_checkpoint(const std::string& path) {
+  if (fs::is_directory(path)) {
+    const auto all = list_checkpoints(path);
+    GF_CHECK(!all.empty(), path, ": run directory has no checkpoints");
+    return all.back();
+  }
+  GF_CHECK(fs::is_regular_file(path), path, ": no such checkpoint file or run directory");
+  return path;
+}
+
+void prune_checkpoints(const std::string& run_dir, int64_t keep) {
+  auto all = list_checkpoints(run_dir);
+  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) {
+    std::error_code ec;
+    fs::remove(all[i], ec);
+  }
+}
 
 torch::serialize::OutputArchive& CheckpointWriter::section(const std::string& name) {
   auto& slot = sections_[name];

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,15 @@ namespace gf {
 constexpr int64_t kCheckpointVersion = 1;
 constexpr const char* kCheckpointFormat = "ganforge-checkpoint";
 constexpr const char* kCheckpointExtension = ".ckpt";
+
+// Run directory layout: runs/<name>/checkpoints/step_000500.ckpt
+std::string checkpoint_path(const std::string& run_dir, int64_t step);
+// The checkpoints of a run, oldest first (by step).
+std::vector<std::string> list_checkpoints(const std::string& run_dir);
+// A checkpoint file as it is, or a run directory's newest checkpoint.
+std::string resolve_checkpoint(const std::string& path_or_run_dir);
+// Deletes all but the newest `keep` checkpoints.
+void prune_checkpoints(const std::string& run_dir, int64_t keep);
 
 class CheckpointWriter {
  public:

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "data/augment.h"
 #include "models/registry.h"
 
 namespace gf {
@@ -24,13 +25,6 @@ torch::Tensor gradient_penalty(Discriminator& d, const torch::Tensor& real,
 torch::Tensor gradient_penalty_with(Discriminator& d, const torch::Tensor& real,
                                     const torch::Tensor& fake, const torch::Tensor& labels,
                                     const torch::Tensor& eps);
-
-// DiffAugment (Zhao et al. 2020): differentiable augmentations applied to both real and fake
-// inputs of D. Policies: "translation" (shift by up to 1/8 of the size, zero padding) and
-// "cutout" (zero a random square of half the size), comma-separated; "none" or "" for none.
-std::vector<std::string> augment_policies();
-void check_augment(const std::string& policy);
-torch::Tensor diff_augment(const torch::Tensor& x, const std::string& policy, at::Generator& gen);
 
 // Instance noise (Sønderby et al. 2017; Arjovsky & Bottou 2017): Gaussian noise of std `sigma`
 // added to D's inputs.

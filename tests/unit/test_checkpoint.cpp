@@ -4,9 +4,9 @@
 
 #include "core/file.h"
 #include "core/runtime.h"
+#include "eval/generator_file.h"
 #include "io/checkpoint.h"
 #include "test_util.h"
-#include "train/checkpoint_files.h"
 #include "train/trainer.h"
 
 namespace gf {

@@ -1,24 +1,15 @@
-// Where checkpoints live in a run directory, and loading a generator for sampling.
+// Loading a generator from a checkpoint for sampling and evaluation.
 #pragma once
 
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "io/checkpoint.h"
 #include "models/registry.h"
 
 namespace gf {
-
-// runs/<name>/checkpoints/step_000500.ckpt
-std::string checkpoint_path(const std::string& run_dir, int64_t step);
-// The checkpoints of a run, oldest first (by step).
-std::vector<std::string> list_checkpoints(const std::string& run_dir);
-// A checkpoint file as it is, or a run directory's newest checkpoint.
-std::string resolve_checkpoint(const std::string& path_or_run_dir);
-// Deletes all but the newest `keep` checkpoints.
-void prune_checkpoints(const std::string& run_dir, int64_t keep);
 
 struct LoadedGenerator {
   std::string path;

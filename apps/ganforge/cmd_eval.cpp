@@ -1,0 +1,108 @@
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/runtime.h"
+#include "data/dataset.h"
+#include "eval/classifier.h"
+#include "eval/evaluate.h"
+
+namespace gf::cli {
+namespace {
+
+void print_table(const nlohmann::json& r) {
+  std::printf("source:    %s\n", r["source"].dump().c_str());
+  std::printf("evaluator: %s (%s, test accuracy %.4f)\n",
+              r["evaluator"]["version"].get<std::string>().c_str(),
+              r["evaluator"]["dataset"].get<std::string>().c_str(),
+              r["evaluator"]["test_accuracy"].get<double>());
+  std::printf(
+      "samples:   %lld generated, %lld real test (reference), %lld real train (baseline)\n\n",
+      static_cast<long long>(r["n"]["generated"].get<int64_t>()),
+      static_cast<long long>(r["n"]["reference"].get<int64_t>()),
+      static_cast<long long>(r["n"]["baseline"].get<int64_t>()));
+  std::printf("%-18s %14s %14s\n", "metric", "generated", "real baseline");
+  for (const auto& item : r["metrics"].items()) {
+    if (!item.value().is_number()) continue;
+    const auto& base = r["baseline"];
+    std::printf("%-18s %14.5f", item.key().c_str(), item.value().get<double>());
+    if (base.contains(item.key())) {
+      std::printf(" %14.5f\n", base[item.key()].get<double>());
+    } else {
+      std::printf(" %14s\n", "-");
+    }
+  }
+  if (r["metrics"].contains("class_histogram")) {
+    std::printf("\nclass histogram:");
+    for (const auto& v : r["metrics"]["class_histogram"]) std::printf(" %.3f", v.get<double>());
+    std::printf("\n");
+  }
+  std::printf("\nevaluation took %.1f s\n", r["seconds"].get<double>());
+}
+
+}  // namespace
+
+Action add_eval(CLI::App& app) {
+  auto req = std::make_shared<EvalRequest>();
+  auto as_json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("eval", "measure sample quality against a dataset's test split");
+  cmd->add_option("source", req->source, "checkpoint, run directory or samples .idx[.gz]")
+      ->required();
+  cmd->add_option("--dataset", req->dataset, "dataset the evaluator was trained on");
+  cmd->add_option("--data", req->data_dir, "directory with the dataset's idx files");
+  cmd->add_option("--metrics", req->metrics, "fid,kid,is,prdc,classes,cond_acc,cas")
+      ->delimiter(',');
+  cmd->add_option("-n", req->n, "generated samples")
+      ->check(CLI::Range(int64_t{20}, int64_t{200000}));
+  cmd->add_option("--evaluator", req->evaluator,
+                  "evaluator file (default data/evaluators/<dataset>.clf)");
+  cmd->add_option("--seed", req->seed, "sampling seed");
+  cmd->add_option("--device", req->device, "cpu | cuda | cuda:N");
+  cmd->add_flag("--json", *as_json, "print one JSON object");
+  return [req, as_json] {
+    set_threads(0);
+    const nlohmann::json r = evaluate(*req);
+    if (*as_json) {
+      std::printf("%s\n", r.dump().c_str());
+    } else {
+      print_table(r);
+    }
+  };
+}
+
+Action add_classifier(CLI::App& app) {
+  struct Options {
+    std::string dataset = "mnist";
+    std::string data_dir;
+    std::string out;
+    ClassifierOptions train;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("classifier", "the evaluator: a small CNN per dataset");
+  cmd->require_subcommand(1);
+  auto* train = cmd->add_subcommand("train", "train the evaluator deterministically and save it");
+  train->add_option("--dataset", o->dataset, "mnist | fashion-mnist | idx");
+  train->add_option("--data", o->data_dir, "directory with the dataset's idx files");
+  train->add_option("--out", o->out, "output file (default data/evaluators/<dataset>.clf)");
+  train->add_option("--epochs", o->train.epochs, "training epochs (default: by dataset size)")
+      ->check(CLI::Range(1, 100));
+  return [o] {
+    set_threads(0);
+    DataOptions d;
+    d.dataset = o->dataset;
+    d.dir = o->data_dir;
+    const Dataset train = load_dataset(d, 0);
+    d.split = "test";
+    const Dataset test = load_dataset(d, 0);
+    TrainedClassifier c = train_classifier(train, test, o->train);
+    const std::string out = o->out.empty() ? default_evaluator_path(o->dataset) : o->out;
+    save_classifier(out, *c.model, c.info);
+    std::printf("evaluator %s for %s: test accuracy %.4f on %lld images, written to %s\n",
+                c.info.version.c_str(), o->dataset.c_str(), c.info.test_accuracy,
+                static_cast<long long>(test.size()), out.c_str());
+  };
+}
+
+}  // namespace gf::cli
