@@ -114,37 +114,65 @@ nlohmann::json compute_metrics(Classifier& /*evaluator*/, const Reference& ref,
   return m;
 }
 
-nlohmann::json evaluate(const EvalRequest& req) {
-  for (const auto& name : req.metrics) check_name("metric", name, metric_names());
-  GF_CHECK(req.n >= 20 && req.n <= 200000, "-n must be between 20 and 200000");
-  const auto start = std::chrono::steady_clock::now();
-  const std::string eval_path =
-      req.evaluator.empty() ? default_evaluator_path(req.dataset) : req.evaluator;
-  GF_CHECK(fs::exists(eval_path), "no evaluator at ", eval_path,
-           "; train it with `ganforge classifier train --dataset ", req.dataset,
+Scorer::Scorer(const std::string& dataset, const std::string& data_dir,
+               const std::string& evaluator_path, std::vector<std::string> metrics, int64_t n,
+               const std::string& cache_dir)
+    : metrics_(std::move(metrics)) {
+  for (const auto& name : metrics_) check_name("metric", name, metric_names());
+  GF_CHECK(n >= 20 && n <= 200000, "the sample count must be between 20 and 200000, got ", n);
+  const std::string path = evaluator_path.empty() ? default_evaluator_path(dataset) : evaluator_path;
+  GF_CHECK(fs::exists(path), "no evaluator at ", path,
+           "; train it with `ganforge classifier train --dataset ", dataset,
            "` (or `make evaluators`)");
-  TrainedClassifier evaluator = load_classifier(eval_path);
-  GF_CHECK(evaluator.info.dataset == req.dataset, eval_path, " was trained on ",
-           evaluator.info.dataset, ", not ", req.dataset);
-
+  evaluator_ = load_classifier(path);
+  GF_CHECK(evaluator_.info.dataset == dataset, path, " was trained on ", evaluator_.info.dataset,
+           ", not ", dataset);
   DataOptions d;
-  d.dataset = req.dataset;
-  d.dir = req.data_dir;
+  d.dataset = dataset;
+  d.dir = data_dir;
   d.split = "test";
-  const Dataset test = load_dataset(d, 0);
+  test_ = load_dataset(d, 0);
   d.split = "train";
-  const Dataset train = load_dataset(d, 0);
-  GF_CHECK(test.is_image() && test.x.size(1) == evaluator.info.channels &&
-               test.x.size(2) == evaluator.info.size,
-           "the evaluator's input shape does not match ", req.dataset);
+  train_ = load_dataset(d, 0);
+  GF_CHECK(test_.is_image() && test_.x.size(1) == evaluator_.info.channels &&
+               test_.x.size(2) == evaluator_.info.size,
+           "the evaluator's input shape does not match ", dataset);
+  n_ref_ = std::min(n, test_.size());
+  ref_ = reference_for(*evaluator_.model, evaluator_.info, test_, n_ref_,
+                       cache_dir.empty() ? "data/evaluators/cache" : cache_dir);
+  // The real-vs-real baseline: a training subset of the same size against the same test split.
+  n_base_ = std::min(n, train_.size());
+  Embedding base = embed(*evaluator_.model, train_.x.narrow(0, 0, n_base_));
+  baseline_ = compute_metrics(*evaluator_.model, ref_, base, metrics_, {});
+  if (wants(metrics_, "cond_acc")) baseline_["cond_acc"] = evaluator_.info.test_accuracy;
+  if (wants(metrics_, "cas")) {
+    baseline_["cas"] = cas_accuracy(train_.x.narrow(0, 0, n_base_), train_.y.narrow(0, 0, n_base_),
+                                    test_, evaluator_.info.classes);
+  }
+}
 
-  // Generated (or given) samples.
+std::vector<int64_t> Scorer::sample_shape() const { return test_.sample_shape(); }
+
+nlohmann::json Scorer::score(const torch::Tensor& images, const torch::Tensor& labels) {
+  Embedding gen = embed(*evaluator_.model, images);
+  nlohmann::json m = compute_metrics(*evaluator_.model, ref_, gen, metrics_, labels);
+  if (wants(metrics_, "cas")) {
+    GF_CHECK(labels.defined(), "cas needs a conditional generator (labelled samples)");
+    m["cas"] = cas_accuracy(images, labels, test_, evaluator_.info.classes);
+  }
+  return m;
+}
+
+nlohmann::json evaluate(const EvalRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  Scorer scorer(req.dataset, req.data_dir, req.evaluator, req.metrics, req.n, req.cache_dir);
+  const auto shape = scorer.sample_shape();
   torch::Tensor images, labels;
   nlohmann::json source;
   if (is_idx_path(req.source)) {
     IdxArray a = read_idx(req.source);
-    GF_CHECK(a.dims.size() == 3 && a.dims[1] == test.x.size(2) && a.dims[2] == test.x.size(3),
-             req.source, ": expected N x ", test.x.size(2), " x ", test.x.size(3), " images");
+    GF_CHECK(a.dims.size() == 3 && a.dims[1] == shape[1] && a.dims[2] == shape[2], req.source,
+             ": expected N x ", shape[1], " x ", shape[2], " images");
     const int64_t n = std::min<int64_t>(a.dims[0], req.n);
     images = pixels_to_unit(
         torch::from_blob(a.data.data(), {a.dims[0], a.dims[1], a.dims[2]}, torch::kUInt8)
@@ -152,8 +180,8 @@ nlohmann::json evaluate(const EvalRequest& req) {
     source = {{"samples", req.source}};
   } else {
     LoadedGenerator g = load_generator(req.source, req.device);
-    GF_CHECK(g.spec.out_shape == test.sample_shape(), g.path,
-             " generates samples of another shape than ", req.dataset);
+    GF_CHECK(g.spec.out_shape == shape, g.path, " generates samples of another shape than ",
+             req.dataset);
     labels = default_labels(g.spec, 0, req.n);
     images = generate(*g.g, g.spec, req.seed, req.n, 500, 0, labels);
     source = {{"checkpoint", g.path},
@@ -161,33 +189,16 @@ nlohmann::json evaluate(const EvalRequest& req) {
               {"ema", g.ema},
               {"conditional", g.spec.conditional}};
   }
-  const int64_t n = images.size(0);
-  const int64_t n_ref = std::min(n, test.size());
-  const std::string cache = req.cache_dir.empty() ? "data/evaluators/cache" : req.cache_dir;
-  Reference ref = reference_for(*evaluator.model, evaluator.info, test, n_ref, cache);
-
-  Embedding gen = embed(*evaluator.model, images);
-  nlohmann::json metrics = compute_metrics(*evaluator.model, ref, gen, req.metrics, labels);
-  // The real-vs-real baseline: a training subset of the same size against the same test split.
-  const int64_t n_base = std::min(n, train.size());
-  Embedding base = embed(*evaluator.model, train.x.narrow(0, 0, n_base));
-  nlohmann::json baseline = compute_metrics(*evaluator.model, ref, base, req.metrics, {});
-  if (wants(req.metrics, "cond_acc") && labels.defined())
-    baseline["cond_acc"] = classifier_accuracy(*evaluator.model, test);
-  if (wants(req.metrics, "cas")) {
-    GF_CHECK(labels.defined(), "cas needs a conditional generator (labelled samples)");
-    metrics["cas"] = cas_accuracy(images, labels, test, evaluator.info.classes);
-    baseline["cas"] = cas_accuracy(train.x.narrow(0, 0, n_base), train.y.narrow(0, 0, n_base), test,
-                                   evaluator.info.classes);
-  }
+  nlohmann::json metrics = scorer.score(images, labels);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return {{"source", source},
           {"dataset", req.dataset},
-          {"evaluator", evaluator.info.to_json()},
-          {"n", {{"generated", n}, {"reference", n_ref}, {"baseline", n_base}}},
+          {"evaluator", scorer.info().to_json()},
+          {"n", {{"generated", images.size(0)}, {"reference", scorer.reference_count()},
+                 {"baseline", scorer.baseline_count()}}},
           {"metrics", metrics},
-          {"baseline", baseline},
+          {"baseline", scorer.baseline()},
           {"seconds", seconds}};
 }
 

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/dataset.h"
 #include "eval/classifier.h"
 
 namespace gf {
@@ -40,5 +41,29 @@ struct Reference {
 nlohmann::json compute_metrics(Classifier& evaluator, const Reference& reference,
                                const Embedding& generated, const std::vector<std::string>& metrics,
                                const torch::Tensor& labels);
+
+// Scores sets of images against a dataset's test split with its evaluator; the reference
+// embedding and the real-vs-real baseline are computed once (used by `eval` and by training).
+class Scorer {
+ public:
+  // n: the generated set size the scores are for (the reference uses min(n, test size)).
+  Scorer(const std::string& dataset, const std::string& data_dir,
+         const std::string& evaluator_path, std::vector<std::string> metrics, int64_t n,
+         const std::string& cache_dir = "");
+  nlohmann::json score(const torch::Tensor& images, const torch::Tensor& labels);
+  const nlohmann::json& baseline() const { return baseline_; }
+  const ClassifierInfo& info() const { return evaluator_.info; }
+  int64_t reference_count() const { return n_ref_; }
+  int64_t baseline_count() const { return n_base_; }
+  std::vector<int64_t> sample_shape() const;
+
+ private:
+  std::vector<std::string> metrics_;
+  TrainedClassifier evaluator_;
+  Dataset test_, train_;
+  Reference ref_;
+  nlohmann::json baseline_;
+  int64_t n_ref_ = 0, n_base_ = 0;
+};
 
 }  // namespace gf

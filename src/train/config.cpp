@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/json_config.h"
 #include "core/names.h"
+#include "eval/evaluate.h"
 #include "train/losses.h"
 #include "train/optim.h"
 #include "train/regularizers.h"
@@ -17,6 +18,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainOptions, batch, epochs, steps, loss, g_l
                                    device)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LogOptions, every, sample_every, checkpoint_every, keep, grid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MonitorOptions, diversity_min, imbalance_eps, imbalance_lines)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvalOptions, every, metrics, n, evaluator)
+
+void EvalOptions::validate() const {
+  GF_CHECK(every >= 0, "eval.every must be >= 0");
+  GF_CHECK(n >= 20 && n <= 200000, "eval.n must be between 20 and 200000");
+  for (const auto& m : metrics) check_name("eval.metrics entry", m, metric_names());
+}
 
 void TrainOptions::validate() const {
   GF_CHECK(batch >= 1 && batch <= 65536, "train.batch must be between 1 and 65536, got ", batch);
@@ -90,6 +98,7 @@ void RunConfig::validate() const {
   train.validate();
   log.validate();
   monitor.validate();
+  eval.validate();
   if (!model.out_shape.empty()) model.validate();
 }
 
@@ -100,7 +109,8 @@ nlohmann::json RunConfig::to_json() const {
           {"model", model.to_json()},
           {"train", train.to_json()},
           {"log", log.to_json()},
-          {"monitor", monitor.to_json()}};
+          {"monitor", monitor.to_json()},
+          {"eval", eval}};
 }
 
 RunConfig RunConfig::from_json(const nlohmann::json& j) {
@@ -112,6 +122,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j) {
   c.train = TrainOptions::from_json(j.at("train"));
   c.log = LogOptions::from_json(j.at("log"));
   c.monitor = MonitorOptions::from_json(j.at("monitor"));
+  c.eval = j.at("eval").get<EvalOptions>();
   return c;
 }
 

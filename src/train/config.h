@@ -75,6 +75,17 @@ struct MonitorOptions {
   static MonitorOptions from_json(const nlohmann::json& j);
 };
 
+// Evaluation during training: metrics.jsonl gets an "eval" object, checkpoints/best.ckpt keeps
+// the best FID, and the predicted-class histogram feeds the mode-collapse alarm.
+struct EvalOptions {
+  int64_t every = 0;  // evaluate every N steps (0: off) and at the end
+  std::vector<std::string> metrics = {"fid", "kid", "is", "prdc", "classes"};
+  int64_t n = 2000;       // generated samples per evaluation
+  std::string evaluator;  // empty: data/evaluators/<dataset>.clf
+
+  void validate() const;
+};
+
 struct RunConfig {
   std::string name = "run";
   int64_t seed = 0;
@@ -83,6 +94,7 @@ struct RunConfig {
   TrainOptions train;
   LogOptions log;
   MonitorOptions monitor;
+  EvalOptions eval;
 
   void validate() const;
   nlohmann::json to_json() const;

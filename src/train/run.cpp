@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/error.h"
@@ -13,6 +14,7 @@
 #include "core/rng.h"
 #include "core/runtime.h"
 #include "data/dataset.h"
+#include "eval/evaluate.h"
 #include "io/checkpoint.h"
 #include "io/image.h"
 #include "models/sampler.h"
@@ -154,6 +156,18 @@ TrainResult run_training(const TrainRequest& request) {
   if (classes > 0 && data.is_image()) grid_n = classes * std::max<int64_t>(1, grid_n / classes);
   const torch::Tensor marks = data.name == "ring" ? RingSpec{}.centers() : torch::Tensor();
   Monitors monitors(config.monitor, data, make_loss({config.train.loss})->probabilistic());
+  std::unique_ptr<Scorer> scorer;
+  if (config.eval.every > 0) {
+    GF_CHECK(data.is_image(), "eval.every needs an image dataset with an evaluator; ", data.name,
+             " has none");
+    scorer = std::make_unique<Scorer>(config.data.dataset, config.data.dir, config.eval.evaluator,
+                                      config.eval.metrics, config.eval.n);
+    write_file_atomic(dir.path("eval_baseline.json"), scorer->baseline().dump(2) + "\n");
+    log_info("evaluating every ", config.eval.every, " steps on ", config.eval.n, " samples with ",
+             scorer->info().version, " (test accuracy ", scorer->info().test_accuracy,
+             "); real-vs-real baseline: ", scorer->baseline().dump());
+  }
+  double best_fid = std::numeric_limits<double>::infinity();
   log_info("run ", dir.dir(), ": ", config.model.arch, " on ", data.name, " (", data.size(),
            " samples), batch ", config.train.batch, ", ", trainer.batches_per_epoch(),
            " batches/epoch, ", total, " steps, ", current_threads(), " thread(s), G ",
@@ -185,6 +199,26 @@ TrainResult run_training(const TrainRequest& request) {
     prune_checkpoints(run_dir, config.log.keep);
   };
 
+  auto run_eval = [&]() {
+    auto labels = default_labels(config.model, 0, config.eval.n);
+    auto images = generate(trainer.sampling_generator(), config.model, sample_seed + 1,
+                           config.eval.n, 500, 0, labels);
+    nlohmann::json m = scorer->score(images, labels);
+    if (m.contains("fid") && m["fid"].get<double>() < best_fid) {
+      best_fid = m["fid"].get<double>();
+      trainer.save((fs::path(run_dir) / "checkpoints" / "best.ckpt").string());
+      m["best"] = true;
+    }
+    if (m.contains("classes_covered")) {
+      const int64_t covered = m["classes_covered"].get<int64_t>();
+      const int64_t classes = scorer->info().classes;
+      if (covered * 10 < classes * 8) {
+        warn({concat("mode collapse? at step ", trainer.step_index(), " the evaluator sees only ",
+                     covered, " of ", classes, " classes in ", config.eval.n, " samples")});
+      }
+    }
+    return m;
+  };
   if (!resume) write_samples();
   const auto start = Clock::now();
   auto window_start = start;
@@ -192,7 +226,8 @@ TrainResult run_training(const TrainRequest& request) {
   StepStats sum;
   while (trainer.step_index() < total) {
     const int64_t next = trainer.step_index() + 1;
-    const bool log_now = next % config.log.every == 0 || next == total;
+    const bool eval_now = scorer && (next % config.eval.every == 0 || next == total);
+    const bool log_now = next % config.log.every == 0 || next == total || eval_now;
     StepStats s;
     try {
       s = trainer.step(/*with_grad_norms=*/log_now);
@@ -250,6 +285,7 @@ TrainResult run_training(const TrainRequest& request) {
       if (config.train.loss == "wgan-gp") line["gp"] = sum.gp / n;
       if (config.model.conditional == "acgan") line["aux_loss"] = sum.aux / n;
       if (last_diversity >= 0) line["diversity"] = last_diversity;
+      if (eval_now) line["eval"] = run_eval();
       if (!pending_warnings.empty()) line["warnings"] = pending_warnings;
       pending_warnings.clear();
       dir.append_metrics(line);
