@@ -4,8 +4,16 @@
 #include "commands.h"
 #include "eval/generator_file.h"
 #include "models/registry.h"
+#include "train/report.h"
 
 namespace gf::cli {
+
+Action add_report(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("report", "write RUN_DIR/report.html (plots, samples, config)");
+  cmd->add_option("run_dir", *dir, "run directory")->required();
+  return [dir] { std::printf("wrote %s\n", write_report(*dir).c_str()); };
+}
 
 Action add_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();

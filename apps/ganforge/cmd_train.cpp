@@ -36,6 +36,7 @@ Action add_train(CLI::App& app) {
     std::printf("sample grid:   %s\n", r.samples.c_str());
     std::printf("metrics:       %s/metrics.jsonl\n", r.run_dir.c_str());
     std::printf("checkpoint:    %s\n", r.checkpoint.c_str());
+    std::printf("report:        %s\n", r.report.c_str());
     std::printf("steps:         %lld of %lld in %.1f s (%.2f ms/step)\n",
                 static_cast<long long>(r.steps), static_cast<long long>(r.total_steps), r.seconds,
                 r.ms_per_step);

@@ -104,7 +104,7 @@ TrainedClassifier train_classifier(const Dataset& train, const Dataset& test,
   BatchLoader loader(train, o.batch, mix(o.seed, 0xc1a55));
   const int64_t epochs =
       o.epochs > 0 ? o.epochs
-                   : std::clamp<int64_t>(160000 / std::max<int64_t>(1, train.size()), 2, 20);
+                   : std::clamp<int64_t>(320000 / std::max<int64_t>(1, train.size()), 5, 20);
   const int64_t steps = epochs * loader.batches_per_epoch();
   auto gen = at::detail::createCPUGenerator(mix(o.seed, 0xa06));
   out.model->train();

@@ -120,7 +120,8 @@ Scorer::Scorer(const std::string& dataset, const std::string& data_dir,
     : metrics_(std::move(metrics)) {
   for (const auto& name : metrics_) check_name("metric", name, metric_names());
   GF_CHECK(n >= 20 && n <= 200000, "the sample count must be between 20 and 200000, got ", n);
-  const std::string path = evaluator_path.empty() ? default_evaluator_path(dataset) : evaluator_path;
+  const std::string path =
+      evaluator_path.empty() ? default_evaluator_path(dataset) : evaluator_path;
   GF_CHECK(fs::exists(path), "no evaluator at ", path,
            "; train it with `ganforge classifier train --dataset ", dataset,
            "` (or `make evaluators`)");
@@ -138,8 +139,10 @@ Scorer::Scorer(const std::string& dataset, const std::string& data_dir,
                test_.x.size(2) == evaluator_.info.size,
            "the evaluator's input shape does not match ", dataset);
   n_ref_ = std::min(n, test_.size());
-  ref_ = reference_for(*evaluator_.model, evaluator_.info, test_, n_ref_,
-                       cache_dir.empty() ? "data/evaluators/cache" : cache_dir);
+  // Reference statistics live beside the evaluator unless told otherwise.
+  ref_ = reference_for(
+      *evaluator_.model, evaluator_.info, test_, n_ref_,
+      cache_dir.empty() ? (fs::path(path).parent_path() / "cache").string() : cache_dir);
   // The real-vs-real baseline: a training subset of the same size against the same test split.
   n_base_ = std::min(n, train_.size());
   Embedding base = embed(*evaluator_.model, train_.x.narrow(0, 0, n_base_));
@@ -151,7 +154,9 @@ Scorer::Scorer(const std::string& dataset, const std::string& data_dir,
   }
 }
 
-std::vector<int64_t> Scorer::sample_shape() const { return test_.sample_shape(); }
+std::vector<int64_t> Scorer::sample_shape() const {
+  return test_.sample_shape();
+}
 
 nlohmann::json Scorer::score(const torch::Tensor& images, const torch::Tensor& labels) {
   Embedding gen = embed(*evaluator_.model, images);
@@ -195,8 +200,10 @@ nlohmann::json evaluate(const EvalRequest& req) {
   return {{"source", source},
           {"dataset", req.dataset},
           {"evaluator", scorer.info().to_json()},
-          {"n", {{"generated", images.size(0)}, {"reference", scorer.reference_count()},
-                 {"baseline", scorer.baseline_count()}}},
+          {"n",
+           {{"generated", images.size(0)},
+            {"reference", scorer.reference_count()},
+            {"baseline", scorer.baseline_count()}}},
           {"metrics", metrics},
           {"baseline", scorer.baseline()},
           {"seconds", seconds}};

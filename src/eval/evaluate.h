@@ -22,7 +22,7 @@ struct EvalRequest {
   std::vector<std::string> metrics = {"fid", "kid", "is", "prdc", "classes"};
   int64_t n = 10000;      // generated samples
   std::string evaluator;  // empty: data/evaluators/<dataset>.clf
-  std::string cache_dir;  // empty: data/evaluators/cache
+  std::string cache_dir;  // empty: "cache" beside the evaluator file
   uint64_t seed = 0;      // sampling seed
   std::string device = "cpu";
 };
@@ -47,9 +47,8 @@ nlohmann::json compute_metrics(Classifier& evaluator, const Reference& reference
 class Scorer {
  public:
   // n: the generated set size the scores are for (the reference uses min(n, test size)).
-  Scorer(const std::string& dataset, const std::string& data_dir,
-         const std::string& evaluator_path, std::vector<std::string> metrics, int64_t n,
-         const std::string& cache_dir = "");
+  Scorer(const std::string& dataset, const std::string& data_dir, const std::string& evaluator_path,
+         std::vector<std::string> metrics, int64_t n, const std::string& cache_dir = "");
   nlohmann::json score(const torch::Tensor& images, const torch::Tensor& labels);
   const nlohmann::json& baseline() const { return baseline_; }
   const ClassifierInfo& info() const { return evaluator_.info; }

@@ -21,6 +21,7 @@
 #include "train/config.h"
 #include "train/losses.h"
 #include "train/monitors.h"
+#include "train/report.h"
 #include "train/trainer.h"
 
 namespace gf {
@@ -307,6 +308,7 @@ TrainResult run_training(const TrainRequest& request) {
     }
     if (step % config.log.checkpoint_every == 0 || last) write_checkpoint();
   }
+  result.report = write_report(run_dir);
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   result.ms_per_step = result.steps > 0 ? 1000.0 * result.seconds / result.steps : 0.0;
   log_info("done: ", result.steps, " steps in ", fixed(result.seconds, 1), " s (",

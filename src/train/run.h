@@ -27,6 +27,7 @@ struct TrainResult {
   std::string run_dir;
   std::string checkpoint;  // the last one written
   std::string samples;     // the last sample grid
+  std::string report;      // report.html
   int64_t steps = 0;       // steps done in this invocation
   int64_t total_steps = 0;
   double seconds = 0;      // wall time of the training loop

@@ -112,6 +112,33 @@ expect_error "unconditional" "$GF" sample "$WORK/run" -n 2 --label 1 --out "$WOR
 grep -q "tensors loaded" "$WORK/ft.txt" || fail "init-from did not report"
 grep -q "skipped G.net.4.weight" "$WORK/ft.txt" || fail "init-from did not name a skipped tensor"
 
+# Evaluation: a quick evaluator (3 epochs), eval of a run and of an idx file, eval during training.
+"$GF" classifier train --dataset mnist --data "$DATA" --epochs 3 --out "$WORK/ev/mnist.clf" > "$WORK/clf.txt"
+grep -q "test accuracy 0.9" "$WORK/clf.txt" || fail "evaluator accuracy below 90% after 3 epochs"
+"$GF" eval "$WORK/run" --dataset mnist --data "$DATA" --evaluator "$WORK/ev/mnist.clf" -n 300 \
+  --json > "$WORK/eval.json"
+"$GF" eval "$WORK/s10.idx" --dataset mnist --data "$DATA" --evaluator "$WORK/ev/mnist.clf" \
+  --metrics fid,is,classes -n 20 > "$WORK/eval_idx.txt"
+grep -q "real baseline" "$WORK/eval_idx.txt" || fail "eval table lacks the baseline column"
+ls "$WORK"/ev/cache/ref_mnist_*.ckpt > /dev/null || fail "no cached reference statistics"
+/usr/bin/python3 - "$WORK/eval.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k in ["fid", "kid_mean", "is_mean", "precision", "recall", "density", "coverage", "classes_covered"]:
+    assert k in r["metrics"] and k in r["baseline"], k
+assert r["baseline"]["fid"] < r["metrics"]["fid"], r  # 300 steps of the seed MLP are far from real
+assert r["n"]["generated"] == 300 and r["evaluator"]["version"] == "gf-cnn-v1"
+PY
+expect_error "no evaluator at" "$GF" eval "$WORK/run" --dataset mnist --data "$DATA" --evaluator "$WORK/none.clf"
+expect_error "valid: fid, kid, is, prdc, classes, cond_acc, cas" "$GF" eval "$WORK/run" --data "$DATA" \
+  --evaluator "$WORK/ev/mnist.clf" --metrics fid,bogus
+"$GF" train "${COMMON[@]}" --out "$WORK/evrun" --steps 100 --set eval.every=50 --set eval.n=100 \
+  --set eval.evaluator="$WORK/ev/mnist.clf" > /dev/null 2>&1
+[ "$(grep -c '"eval"' "$WORK/evrun/metrics.jsonl")" -eq 2 ] || fail "expected 2 evaluations in metrics.jsonl"
+[ -s "$WORK/evrun/checkpoints/best.ckpt" ] || fail "no best checkpoint"
+grep -q "<svg" "$WORK/evrun/report.html" && grep -q "real baseline" "$WORK/evrun/report.html" &&
+  grep -q "data:image/png;base64" "$WORK/evrun/report.html" || fail "report.html incomplete"
+
 # A NaN loss stops training with a clear message; the last good checkpoint stays intact.
 expect_error "training diverged" "$GF" train --config configs/gaussian_ring.json --out "$WORK/nan" \
   --set train.optimizer=sgd --set train.lr_d=9.9 --set train.lr_g=9.9 --set train.r1_gamma=0 \
