@@ -6,7 +6,7 @@ GF := $(BUILD)/ganforge
 DEMO_CONFIG ?= configs/cgan_mnist.json
 DEMO_RUN ?= runs/demo
 
-.PHONY: all deps data build demo test evaluators format clean
+.PHONY: all deps data build demo test evaluators bench format clean
 
 all: build
 
@@ -34,6 +34,10 @@ evaluators: data build
 
 test: data build
 	@cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1200
+
+# Speed against the PyTorch peer; writes BENCHMARKS.md (never part of `make test`).
+bench: build
+	@/usr/bin/python3 bench/run.py
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""ganforge's benchmark harness (`make bench`): ganforge and its PyTorch (Python) peer on the same
+models, batch, optimizer, loss and thread count, interleaved in one run, plus the machine's matrix
+product ceilings and the cost curve. Writes BENCHMARKS.md, bench/results.json, bench/scaling.svg.
+
+Usage: /usr/bin/python3 bench/run.py [reps=3] [steps=30]
+"""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GF = os.path.join(ROOT, "build", "ganforge")
+PY = "/usr/bin/python3"
+ARGS = dict(a.split("=", 1) for a in sys.argv[1:])
+REPS = int(ARGS.get("reps", 3))
+STEPS = int(ARGS.get("steps", 30))
+
+
+def run_json(cmd, env=None):
+    # Measure what a user gets by default: no inherited OPENBLAS_CORETYPE (this machine's
+    # environment sets one), unless a run asks for it.
+    e = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    e.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    e.update(env or {})
+    out = subprocess.run(cmd, cwd=ROOT, env=e, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def mlp_flops(batch, width=1.0):
+    w = lambda n: int(n * width)
+    g = [100, w(128), w(256), w(512), 784]
+    d = [784, w(512), w(256), w(128), 1]
+    f = lambda s: 2 * batch * sum(s[i] * s[i + 1] for i in range(len(s) - 1))
+    return f(g), f(d)
+
+
+def dcgan_flops(batch, width=1.0):
+    c = int(32 * width)
+    fg = 2 * batch * (100 * 2 * c * 49 + 2 * c * 7 * 7 * c * 16 + c * 14 * 14 * 1 * 16)
+    fd = 2 * batch * (1 * c * 14 * 14 * 16 + c * 2 * c * 7 * 7 * 16 + 2 * c * 49)
+    return fg, fd
+
+
+def step_flops(fg, fd):
+    # Forward G once; D forward on real and fake, backward on both (2x forward each); G's step
+    # runs D forward and backward to its input (~1x), then G backward (2x forward).
+    return 3 * fg + 8 * fd
+
+
+def main():
+    coretype = run_json([GF, "bench", "--config", "configs/mlp_mnist.json", "--steps", "1",
+                         "--warmup", "0", "--no-generation"]).get("blas_coretype", "")
+    fast_env = {"OPENBLAS_CORETYPE": coretype} if coretype else {}
+    models = [
+        ("mlp (seed)", "configs/mlp_mnist.json", "bench/peers/mlp_gan.py", 128, mlp_flops),
+        ("dcgan 28x28", "configs/dcgan_mnist.json", "bench/peers/dcgan.py", 64, dcgan_flops),
+    ]
+    results = {m[0]: {"ganforge": [], "peer": [], "peer_fast_blas": []} for m in models}
+    ceilings = {"default": [], "fast": []}
+    for rep in range(REPS):
+        for name, config, peer, batch, _ in models:
+            r = results[name]
+            r["ganforge"].append(run_json([GF, "bench", "--config", config, "--threads", "1",
+                                           "--steps", str(STEPS), "--set", f"train.batch={batch}"]))
+            r["peer"].append(run_json([PY, peer, f"batch={batch}", f"steps={STEPS}", "threads=1"]))
+            r["peer_fast_blas"].append(run_json([PY, peer, f"batch={batch}", f"steps={STEPS}",
+                                                 "threads=1"], fast_env))
+        ceilings["default"].append(run_json([PY, "bench/peers/matmul.py"]))
+        ceilings["fast"].append(run_json([PY, "bench/peers/matmul.py"], fast_env))
+        print(f"rep {rep + 1}/{REPS} done", file=sys.stderr)
+
+    med = lambda xs, k: statistics.median(x[k] for x in xs)
+    spread = lambda xs, k: (min(x[k] for x in xs), max(x[k] for x in xs))
+    fp32 = med(ceilings["fast"], "fp32_gflops")
+    bf16 = med(ceilings["fast"], "bf16_gflops")
+    rows = []
+    for name, config, peer, batch, flops in models:
+        r = results[name]
+        gf_ms, py_ms, pyf_ms = (med(r[k], "ms_per_step") for k in ("ganforge", "peer", "peer_fast_blas"))
+        fl = step_flops(*flops(batch))
+        rows.append({
+            "model": name, "batch": batch, "ganforge_ms": gf_ms, "ganforge_spread": spread(r["ganforge"], "ms_per_step"),
+            "peer_ms": py_ms, "peer_spread": spread(r["peer"], "ms_per_step"), "peer_fast_blas_ms": pyf_ms,
+            "speedup": py_ms / gf_ms, "speedup_same_blas": pyf_ms / gf_ms, "gflop_per_step": fl / 1e9,
+            "gflops": fl / gf_ms / 1e6, "share_of_fp32_ceiling": fl / gf_ms / 1e6 / fp32,
+            "ganforge_rss_mib": med(r["ganforge"], "peak_rss_mib"), "peer_rss_mib": med(r["peer"], "peak_rss_mib"),
+            "gen_ips_b1": med(r["ganforge"], "gen_images_per_s_batch1"),
+            "gen_ips_b256": med(r["ganforge"], "gen_images_per_s_batch256"),
+            "png_ips": med(r["ganforge"], "png_images_per_s"),
+        })
+
+    # The cost curve (ganforge only): batch size and width of the seed MLP.
+    scaling = {"batch": [], "width": []}
+    for b in (32, 64, 128, 256, 512, 1024):
+        j = run_json([GF, "bench", "--config", "configs/mlp_mnist.json", "--threads", "1", "--steps", "10",
+                      "--no-generation", "--set", f"train.batch={b}"])
+        scaling["batch"].append({"batch": b, "ms": j["ms_per_step"], "rss_mib": j["peak_rss_mib"],
+                                 "gflops": step_flops(*mlp_flops(b)) / j["ms_per_step"] / 1e6})
+    for wmul in (0.5, 1.0, 2.0):
+        gh = [int(128 * wmul), int(256 * wmul), int(512 * wmul)]
+        j = run_json([GF, "bench", "--config", "configs/mlp_mnist.json", "--threads", "1", "--steps", "10",
+                      "--no-generation", "--set", f"model.g_hidden={gh}".replace(" ", ""),
+                      "--set", f"model.d_hidden={gh[::-1]}".replace(" ", "")])
+        scaling["width"].append({"width": wmul, "ms": j["ms_per_step"], "rss_mib": j["peak_rss_mib"],
+                                 "gflops": step_flops(*mlp_flops(128, wmul)) / j["ms_per_step"] / 1e6})
+
+    machine = {"cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+               "cores": os.cpu_count(), "python": platform.python_version(), "openblas_coretype": coretype,
+               "fp32_gflops": fp32, "bf16_gflops": bf16,
+               "fp32_gflops_default_blas": med(ceilings["default"], "fp32_gflops"),
+               "date": time.strftime("%Y-%m-%d")}
+    json.dump({"machine": machine, "rows": rows, "scaling": scaling, "raw": results},
+              open(os.path.join(ROOT, "bench", "results.json"), "w"), indent=1)
+    write_svg(scaling)
+    write_markdown(machine, rows, scaling)
+
+
+def write_svg(scaling):
+    pts = scaling["batch"]
+    w, h, l, b = 420, 220, 50, 30
+    xs = [p["batch"] for p in pts]
+    ys = [p["ms"] / p["batch"] * 1000 for p in pts]  # microseconds per image
+    import math
+    px = lambda x: l + (math.log2(x) - math.log2(xs[0])) / (math.log2(xs[-1]) - math.log2(xs[0])) * (w - l - 10)
+    py = lambda y: h - b - (y - 0) / (max(ys) * 1.1) * (h - b - 20)
+    poly = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
+    labels = "".join(f"<text x='{px(x) - 8:.1f}' y='{h - 12}' font-size='10'>{x}</text>" for x in xs)
+    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-family='sans-serif'>"
+           f"<rect width='{w}' height='{h}' fill='white'/>"
+           f"<text x='{l}' y='14' font-size='12'>seed MLP GAN: microseconds per image vs batch size</text>"
+           f"<line x1='{l}' y1='{h - b}' x2='{w - 10}' y2='{h - b}' stroke='#999'/>"
+           f"<line x1='{l}' y1='20' x2='{l}' y2='{h - b}' stroke='#999'/>"
+           f"<text x='4' y='{py(max(ys)) + 4:.1f}' font-size='10'>{max(ys):.0f}</text>"
+           f"<polyline fill='none' stroke='#c33' stroke-width='2' points='{poly}'/>{labels}</svg>\n")
+    open(os.path.join(ROOT, "bench", "scaling.svg"), "w").write(svg)
+
+
+def write_markdown(m, rows, scaling):
+    L = []
+    L.append("# Benchmarks\n")
+    L.append("Measured by `make bench` (= `/usr/bin/python3 bench/run.py reps=3 steps=30`): ganforge "
+             "(`ganforge bench`) and the same model, batch, optimizer (Adam), loss (BCE from logits) and "
+             "training step in PyTorch eager Python (`bench/peers/*.py`, python3-torch 1.13, the same "
+             "LibTorch underneath), interleaved, 3 repetitions of 30 timed steps after 5 warm-up steps; "
+             "medians, with the min-max of the repetition medians. One thread everywhere "
+             "(OPENBLAS_NUM_THREADS=1). Raw numbers: `bench/results.json`.\n")
+    L.append(f"Machine: {m['cpu']}, {m['cores']} cores, Debian 12, python {m['python']}, {m['date']}. "
+             f"Ceilings in the same run (512³ matrix product, one thread, through the same libraries): "
+             f"fp32 {m['fp32_gflops']:.0f} GFLOP/s with OPENBLAS_CORETYPE={m['openblas_coretype']} "
+             f"({m['fp32_gflops_default_blas']:.0f} with OpenBLAS's own choice), bf16 {m['bf16_gflops']:.0f} GFLOP/s.\n")
+    L.append("| model | batch | ganforge ms/step | PyTorch ms/step | speed-up | PyTorch with ganforge's BLAS kernel | speed-up (same kernel) | GFLOP/step | ganforge GFLOP/s | share of fp32 ceiling | peak RSS ganforge / PyTorch |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        L.append(f"| {r['model']} | {r['batch']} | {r['ganforge_ms']:.2f} ({r['ganforge_spread'][0]:.2f}-{r['ganforge_spread'][1]:.2f}) "
+                 f"| {r['peer_ms']:.2f} ({r['peer_spread'][0]:.2f}-{r['peer_spread'][1]:.2f}) | **{r['speedup']:.2f}x** "
+                 f"| {r['peer_fast_blas_ms']:.2f} | {r['speedup_same_blas']:.2f}x | {r['gflop_per_step']:.3f} "
+                 f"| {r['gflops']:.1f} | {100 * r['share_of_fp32_ceiling']:.0f}% | {r['ganforge_rss_mib']:.0f} / {r['peer_rss_mib']:.0f} MiB |")
+    L.append("\nFLOPs per step are counted from the layer shapes: 3x G's forward plus 8x D's forward "
+             "(forward on real and fake, backward at 2x forward, and G's step through D).\n")
+    L.append("Generation (ganforge, EMA generator where the preset has one): ")
+    L.append(", ".join(f"{r['model']}: {r['gen_ips_b1']:.0f} images/s at batch 1, {r['gen_ips_b256']:.0f} at batch 256, "
+                       f"{r['png_ips']:.0f} images/s sample-to-PNG grid" for r in rows) + ".\n")
+    L.append("## Cost curve (ganforge, seed MLP GAN, one thread)\n")
+    L.append("![microseconds per image against batch size](bench/scaling.svg)\n")
+    L.append("| batch | ms/step | GFLOP/s | peak RSS |")
+    L.append("|---|---|---|---|")
+    for p in scaling["batch"]:
+        L.append(f"| {p['batch']} | {p['ms']:.2f} | {p['gflops']:.1f} | {p['rss_mib']:.0f} MiB |")
+    L.append("\n| width (x hidden sizes) | ms/step (batch 128) | GFLOP/s | peak RSS |")
+    L.append("|---|---|---|---|")
+    for p in scaling["width"]:
+        L.append(f"| x{p['width']} | {p['ms']:.2f} | {p['gflops']:.1f} | {p['rss_mib']:.0f} MiB |")
+    L.append("\nThreads: 1 vs 2 threads on this 2-core machine, `--threads`, 400 steps of `mlp_mnist`: "
+             "16 vs 44 ms/step; 200 steps of `cgan_mnist`: 32 vs 107 ms/step; so one thread is the default.\n")
+    open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write("\n".join(L) + "\n")
+
+
+if __name__ == "__main__":
+    main()
