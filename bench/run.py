@@ -65,8 +65,10 @@ def main():
     for rep in range(REPS):
         for name, config, peer, batch, _ in models:
             r = results[name]
+            # The peers have no EMA of G; the same work means no EMA here either.
             r["ganforge"].append(run_json([GF, "bench", "--config", config, "--threads", "1",
-                                           "--steps", str(STEPS), "--set", f"train.batch={batch}"]))
+                                           "--steps", str(STEPS), "--set", f"train.batch={batch}",
+                                           "--set", "train.ema_kimg=0"]))
             r["peer"].append(run_json([PY, peer, f"batch={batch}", f"steps={STEPS}", "threads=1"]))
             r["peer_fast_blas"].append(run_json([PY, peer, f"batch={batch}", f"steps={STEPS}",
                                                  "threads=1"], fast_env))
@@ -122,11 +124,11 @@ def main():
 
 def write_svg(scaling):
     pts = scaling["batch"]
-    w, h, l, b = 420, 220, 50, 30
+    w, h, l, b = 440, 220, 50, 30
     xs = [p["batch"] for p in pts]
     ys = [p["ms"] / p["batch"] * 1000 for p in pts]  # microseconds per image
     import math
-    px = lambda x: l + (math.log2(x) - math.log2(xs[0])) / (math.log2(xs[-1]) - math.log2(xs[0])) * (w - l - 10)
+    px = lambda x: l + (math.log2(x) - math.log2(xs[0])) / (math.log2(xs[-1]) - math.log2(xs[0])) * (w - l - 30)
     py = lambda y: h - b - (y - 0) / (max(ys) * 1.1) * (h - b - 20)
     poly = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
     labels = "".join(f"<text x='{px(x) - 8:.1f}' y='{h - 12}' font-size='10'>{x}</text>" for x in xs)
@@ -147,7 +149,8 @@ def write_markdown(m, rows, scaling):
              "(`ganforge bench`) and the same model, batch, optimizer (Adam), loss (BCE from logits) and "
              "training step in PyTorch eager Python (`bench/peers/*.py`, python3-torch 1.13, the same "
              "LibTorch underneath), interleaved, 3 repetitions of 30 timed steps after 5 warm-up steps; "
-             "medians, with the min-max of the repetition medians. One thread everywhere "
+             "medians, with the min-max of the repetition medians. EMA of G is off in ganforge's runs (the "
+             "peers have none). One thread everywhere "
              "(OPENBLAS_NUM_THREADS=1). Raw numbers: `bench/results.json`.\n")
     L.append(f"Machine: {m['cpu']}, {m['cores']} cores, Debian 12, python {m['python']}, {m['date']}. "
              f"Ceilings in the same run (512³ matrix product, one thread, through the same libraries): "
@@ -162,7 +165,7 @@ def write_markdown(m, rows, scaling):
                  f"| {r['gflops']:.1f} | {100 * r['share_of_fp32_ceiling']:.0f}% | {r['ganforge_rss_mib']:.0f} / {r['peer_rss_mib']:.0f} MiB |")
     L.append("\nFLOPs per step are counted from the layer shapes: 3x G's forward plus 8x D's forward "
              "(forward on real and fake, backward at 2x forward, and G's step through D).\n")
-    L.append("Generation (ganforge, EMA generator where the preset has one): ")
+    L.append("Generation (ganforge): ")
     L.append(", ".join(f"{r['model']}: {r['gen_ips_b1']:.0f} images/s at batch 1, {r['gen_ips_b256']:.0f} at batch 256, "
                        f"{r['png_ips']:.0f} images/s sample-to-PNG grid" for r in rows) + ".\n")
     L.append("## Cost curve (ganforge, seed MLP GAN, one thread)\n")
@@ -175,6 +178,19 @@ def write_markdown(m, rows, scaling):
     L.append("|---|---|---|---|")
     for p in scaling["width"]:
         L.append(f"| x{p['width']} | {p['ms']:.2f} | {p['gflops']:.1f} | {p['rss_mib']:.0f} MiB |")
+    L.append("\n## What the numbers say\n")
+    L.append("- ganforge and the PyTorch peer run the same LibTorch kernels, so a training step costs the "
+             "same (ratios near 1.0x): at these model sizes Python's per-op overhead is small next to the "
+             "matrix products. ganforge uses about 30% less memory (no interpreter, no Python objects).")
+    L.append("- The seed MLP at batch 128 reaches ~40% of the fp32 ceiling; the cost curve shows the step "
+             "is overhead-bound below batch 256 and reaches ~90% of the ceiling at batch 1024.")
+    L.append("- OpenBLAS's kernel choice: on this machine OpenBLAS detects the CPU as Haswell by itself (and "
+             "the environment also sets OPENBLAS_CORETYPE=Haswell); ganforge's automatic choice "
+             "(Cooperlake, from the CPU's AVX512-BF16 flag) gives the same one-thread fp32 rate here. The "
+             "generic-kernel fallback described in DESIGN.md was not reproduced on this machine.")
+    L.append("- Not done yet (issue 6 stays open): fused Adam/RMSprop over flat buffers, `--precision "
+             "bf16` with CPU autocast (the bf16 ceiling is about 2x fp32 here), fewer host syncs per "
+             "step. The 2x-over-PyTorch goal is not met: today ganforge is at parity.\n")
     L.append("\nThreads: 1 vs 2 threads on this 2-core machine, `--threads`, 400 steps of `mlp_mnist`: "
              "16 vs 44 ms/step; 200 steps of `cgan_mnist`: 32 vs 107 ms/step; so one thread is the default.\n")
     open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write("\n".join(L) + "\n")
