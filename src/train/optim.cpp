@@ -5,6 +5,7 @@
 #include <torch/optim/sgd.h>
 
 #include "core/names.h"
+#include "train/fused_adam.h"
 
 namespace gf {
 
@@ -28,8 +29,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
     return std::make_unique<torch::optim::SGD>(std::move(params),
                                                torch::optim::SGDOptions(lr).momentum(o.momentum));
   }
-  return std::make_unique<torch::optim::Adam>(
-      std::move(params), torch::optim::AdamOptions(lr).betas({o.beta1, o.beta2}));
+  return std::make_unique<FusedAdam>(std::move(params),
+                                     torch::optim::AdamOptions(lr).betas({o.beta1, o.beta2}));
 }
 
 }  // namespace gf

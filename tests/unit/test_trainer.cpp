@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "test_util.h"
+#include "train/fused_adam.h"
 #include "train/monitors.h"
 #include "train/trainer.h"
 
@@ -87,6 +88,45 @@ TEST(Monitors, CollapseAndImbalanceAlarms) {
   // Critic losses (wgan, hinge) have no probabilities: no imbalance alarm.
   Monitors critic(o, d, /*probabilistic=*/false);
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(critic.check_balance(i, 0.999, 0.001).empty());
+}
+
+}  // namespace
+}  // namespace gf
+
+namespace gf {
+namespace {
+
+TEST(FusedAdam, MatchesTorchAdamOver100Steps) {
+  torch::manual_seed(0);
+  auto make = [] {
+    torch::manual_seed(7);
+    return std::vector<torch::Tensor>{torch::randn({64, 33}).requires_grad_(),
+                                      torch::randn({33}).requires_grad_()};
+  };
+  auto a = make(), b = make();
+  torch::optim::Adam ref(a, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
+  FusedAdam fused(b, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
+  auto x = torch::randn({16, 64});
+  for (int step = 0; step < 100; ++step) {
+    for (auto* side : {&a, &b}) {
+      auto& p = *side;
+      auto loss = (x.matmul(p[0]) + p[1]).sin().pow(2).mean();
+      for (auto& t : p) t.mutable_grad() = torch::Tensor();
+      loss.backward();
+    }
+    ref.step();
+    fused.step();
+    ASSERT_TRUE(fused.last_step_fused());
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-6) << i;
+  }
+  // Non-float32 parameters take Adam's own path.
+  std::vector<torch::Tensor> d = {torch::randn({4}, torch::kFloat64).requires_grad_()};
+  FusedAdam fallback(d, torch::optim::AdamOptions(1e-3));
+  d[0].sum().backward();
+  fallback.step();
+  EXPECT_FALSE(fallback.last_step_fused());
 }
 
 }  // namespace
