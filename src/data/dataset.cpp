@@ -74,22 +74,13 @@ void DataOptions::validate() const {
            "data.synthetic_n must be between 1 and 10000000, got ", synthetic_n);
 }
 
-nlohmann::json DataOptions::to_json() const {
-  return {{"dataset", dataset},
-          {"dir", dir},
-          {"split", split},
-          {"limit", limit},
-          {"synthetic_n", synthetic_n}};
-}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DataOptions, dataset, dir, split, limit, synthetic_n)
 
+nlohmann::json DataOptions::to_json() const {
+  return *this;
+}
 DataOptions DataOptions::from_json(const nlohmann::json& j) {
-  DataOptions o;
-  o.dataset = j.at("dataset").get<std::string>();
-  o.dir = j.at("dir").get<std::string>();
-  o.split = j.at("split").get<std::string>();
-  o.limit = j.at("limit").get<int64_t>();
-  o.synthetic_n = j.at("synthetic_n").get<int64_t>();
-  return o;
+  return j.get<DataOptions>();
 }
 
 std::vector<int64_t> Dataset::sample_shape() const {

@@ -47,26 +47,14 @@ torch::Tensor Classifier::forward(const torch::Tensor& x) {
   return logits_from_features(features(x));
 }
 
-nlohmann::json ClassifierInfo::to_json() const {
-  return {{"version", version},
-          {"dataset", dataset},
-          {"data_hash", data_hash},
-          {"test_accuracy", test_accuracy},
-          {"classes", classes},
-          {"channels", channels},
-          {"size", size}};
-}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ClassifierInfo, version, dataset, data_hash, test_accuracy,
+                                   classes, channels, size)
 
+nlohmann::json ClassifierInfo::to_json() const {
+  return *this;
+}
 ClassifierInfo ClassifierInfo::from_json(const nlohmann::json& j) {
-  ClassifierInfo i;
-  j.at("version").get_to(i.version);
-  j.at("dataset").get_to(i.dataset);
-  j.at("data_hash").get_to(i.data_hash);
-  j.at("test_accuracy").get_to(i.test_accuracy);
-  j.at("classes").get_to(i.classes);
-  j.at("channels").get_to(i.channels);
-  j.at("size").get_to(i.size);
-  return i;
+  return j.get<ClassifierInfo>();
 }
 
 std::string tensor_hash(const torch::Tensor& t) {

@@ -38,42 +38,15 @@ void ModelSpec::validate() const {
            " needs labelled data with at least 2 classes");
 }
 
-nlohmann::json ModelSpec::to_json() const {
-  return {{"arch", arch},
-          {"z_dim", z_dim},
-          {"latent", latent},
-          {"g_hidden", g_hidden},
-          {"d_hidden", d_hidden},
-          {"slope", slope},
-          {"g_out", g_out},
-          {"g_channels", g_channels},
-          {"d_channels", d_channels},
-          {"d_norm", d_norm},
-          {"spectral_norm", spectral_norm},
-          {"conditional", conditional},
-          {"embed_dim", embed_dim},
-          {"out_shape", out_shape},
-          {"num_classes", num_classes}};
-}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ModelSpec, arch, z_dim, latent, g_hidden, d_hidden, slope, g_out,
+                                   g_channels, d_channels, d_norm, spectral_norm, conditional,
+                                   embed_dim, out_shape, num_classes)
 
+nlohmann::json ModelSpec::to_json() const {
+  return *this;
+}
 ModelSpec ModelSpec::from_json(const nlohmann::json& j) {
-  ModelSpec s;
-  j.at("arch").get_to(s.arch);
-  j.at("z_dim").get_to(s.z_dim);
-  j.at("latent").get_to(s.latent);
-  j.at("g_hidden").get_to(s.g_hidden);
-  j.at("d_hidden").get_to(s.d_hidden);
-  j.at("slope").get_to(s.slope);
-  j.at("g_out").get_to(s.g_out);
-  j.at("g_channels").get_to(s.g_channels);
-  j.at("d_channels").get_to(s.d_channels);
-  j.at("d_norm").get_to(s.d_norm);
-  j.at("spectral_norm").get_to(s.spectral_norm);
-  j.at("conditional").get_to(s.conditional);
-  j.at("embed_dim").get_to(s.embed_dim);
-  j.at("out_shape").get_to(s.out_shape);
-  j.at("num_classes").get_to(s.num_classes);
-  return s;
+  return j.get<ModelSpec>();
 }
 
 }  // namespace gf
