@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   actions["train"] = gf::cli::add_train(app);
   actions["sample"] = gf::cli::add_sample(app);
   actions["info"] = gf::cli::add_info(app);
+  actions["export"] = gf::cli::add_export(app);
   actions["bench"] = gf::cli::add_bench(app);
   actions["report"] = gf::cli::add_report(app);
   actions["eval"] = gf::cli::add_eval(app);

@@ -19,9 +19,13 @@ struct LoadedGenerator {
   nlohmann::json meta;  // step, epoch, config, ...
 };
 
-// Builds G from a checkpoint (or a run directory's newest), on `device`, in eval mode: the EMA
-// generator when the checkpoint has one and `use_ema`, else the raw G.
+// Builds G from a checkpoint (or a run directory's newest) or an exported .safetensors file, on
+// `device`, in eval mode: the EMA generator when the checkpoint has one and `use_ema`, else G.
 LoadedGenerator load_generator(const std::string& path_or_run_dir,
                                const std::string& device = "cpu", bool use_ema = true);
+
+// Writes the (EMA) generator as safetensors: parameters and buffers by name, the model spec,
+// step and ganforge version in __metadata__.
+void export_safetensors(const LoadedGenerator& g, const std::string& path);
 
 }  // namespace gf
