@@ -168,7 +168,18 @@ TrainResult run_training(const TrainRequest& request) {
              scorer->info().version, " (test accuracy ", scorer->info().test_accuracy,
              "); real-vs-real baseline: ", scorer->baseline().dump());
   }
+  // The best FID so far; a resumed run continues from the best its metrics.jsonl recorded.
   double best_fid = std::numeric_limits<double>::infinity();
+  if (resume && fs::exists(dir.path("metrics.jsonl"))) {
+    std::istringstream in(read_file(dir.path("metrics.jsonl")));
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains("eval") && j["eval"].contains("fid") &&
+          j["eval"]["fid"].is_number()) {
+        best_fid = std::min(best_fid, j["eval"]["fid"].get<double>());
+      }
+    }
+  }
   log_info("run ", dir.dir(), ": ", config.model.arch, " on ", data.name, " (", data.size(),
            " samples), batch ", config.train.batch, ", ", trainer.batches_per_epoch(),
            " batches/epoch, ", total, " steps, ", current_threads(), " thread(s), G ",

@@ -146,6 +146,18 @@ expect_error "valid: fid, kid, is, prdc, classes, cond_acc, cas" "$GF" eval "$WO
   --set eval.evaluator="$WORK/ev/mnist.clf" > /dev/null 2>&1
 [ "$(grep -c '"eval"' "$WORK/evrun/metrics.jsonl")" -eq 2 ] || fail "expected 2 evaluations in metrics.jsonl"
 [ -s "$WORK/evrun/checkpoints/best.ckpt" ] || fail "no best checkpoint"
+# Resuming keeps the best FID seen so far: best.ckpt moves only for a better score.
+best_before=$(/usr/bin/python3 -c 'import json,sys; print(min(json.loads(l)["eval"]["fid"] for l in open(sys.argv[1]) if "eval" in l))' "$WORK/evrun/metrics.jsonl")
+"$GF" train --resume "$WORK/evrun" --steps 150 > /dev/null 2>&1
+/usr/bin/python3 - "$WORK/evrun/metrics.jsonl" "$best_before" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if '"eval"' in l]
+best = float(sys.argv[2])
+for l in lines:
+    if l["step"] > 100:
+        assert l["eval"].get("best", False) == (l["eval"]["fid"] < best), (l["eval"], best)
+        best = min(best, l["eval"]["fid"])
+PY
 grep -q "<svg" "$WORK/evrun/report.html" && grep -q "real baseline" "$WORK/evrun/report.html" &&
   grep -q "data:image/png;base64" "$WORK/evrun/report.html" || fail "report.html incomplete"
 
