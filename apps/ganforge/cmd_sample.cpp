@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/runtime.h"
 #include "data/dataset.h"
 #include "data/idx.h"
@@ -25,11 +26,6 @@ struct SampleOptions {
   bool no_ema = false;
   std::vector<int64_t> labels;  // one per image, or one for all
 };
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 void run_sample(const SampleOptions& o) {
   set_threads(static_cast<int>(o.threads));

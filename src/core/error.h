@@ -21,6 +21,11 @@ std::string concat(Parts&&... parts) {
   return out.str();
 }
 
+// The first line of a message (LibTorch's errors append source locations on later lines).
+inline std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
+
 }  // namespace gf
 
 #define GF_CHECK(cond, ...)                                    \

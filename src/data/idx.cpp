@@ -130,8 +130,7 @@ void write_idx(const std::string& path, const IdxArray& array) {
   GF_CHECK(total == array.data.size(), "write_idx ", path, ": dims describe ", total, " bytes but ",
            array.data.size(), " were given");
   bytes.append(reinterpret_cast<const char*>(array.data.data()), array.data.size());
-  const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  if (!gz) {
+  if (!ends_with(path, ".gz")) {
     write_file_atomic(path, bytes);
     return;
   }

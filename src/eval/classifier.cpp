@@ -139,9 +139,8 @@ TrainedClassifier load_classifier(const std::string& path) {
   try {
     out.model->load(r.section("classifier"));
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    throw Error(
-        concat(path, ": evaluator weights unreadable (", what.substr(0, what.find('\n')), ")"));
+    throw Error(concat(path, ": evaluator weights unreadable (",
+                       first_line(e.what_without_backtrace()), ")"));
   }
   out.model->eval();
   return out;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "data/dataset.h"
@@ -23,10 +24,8 @@ bool wants(const std::vector<std::string>& metrics, const std::string& name) {
 }
 
 bool is_idx_path(const std::string& p) {
-  auto ends = [&](const std::string& s) {
-    return p.size() >= s.size() && p.compare(p.size() - s.size(), s.size(), s) == 0;
-  };
-  return ends(".idx") || ends(".idx.gz") || ends("-ubyte") || ends("-ubyte.gz");
+  return ends_with(p, ".idx") || ends_with(p, ".idx.gz") || ends_with(p, "-ubyte") ||
+         ends_with(p, "-ubyte.gz");
 }
 
 // The real test split's embedding, cached on disk under (dataset hash, extractor, n).

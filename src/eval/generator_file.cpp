@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/runtime.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
@@ -12,11 +13,6 @@
 
 namespace gf {
 namespace {
-
-bool is_safetensors(const std::string& p) {
-  const std::string ext = ".safetensors";
-  return p.size() > ext.size() && p.compare(p.size() - ext.size(), ext.size(), ext) == 0;
-}
 
 LoadedGenerator load_safetensors_generator(const std::string& path, const std::string& device) {
   SafeTensors st = read_safetensors(path);
@@ -70,7 +66,8 @@ void export_safetensors(const LoadedGenerator& g, const std::string& path) {
 
 LoadedGenerator load_generator(const std::string& path_or_run_dir, const std::string& device,
                                bool use_ema) {
-  if (is_safetensors(path_or_run_dir)) return load_safetensors_generator(path_or_run_dir, device);
+  if (ends_with(path_or_run_dir, ".safetensors"))
+    return load_safetensors_generator(path_or_run_dir, device);
   LoadedGenerator out;
   out.path = resolve_checkpoint(path_or_run_dir);
   const torch::Device dev = parse_device(device);
@@ -87,9 +84,8 @@ LoadedGenerator load_generator(const std::string& path_or_run_dir, const std::st
   try {
     g->load(r.section(out.ema ? "G_ema" : "G"));
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
     throw Error(concat(out.path, ": generator weights do not match the model spec (",
-                       what.substr(0, what.find('\n')), ")"));
+                       first_line(e.what_without_backtrace()), ")"));
   }
   g->to(dev);
   g->eval();

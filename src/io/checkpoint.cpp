@@ -10,14 +10,6 @@
 #include "core/file.h"
 
 namespace gf {
-namespace {
-
-std::string first_line(const std::string& s) {
-  return s.substr(0, s.find('\n'));
-}
-
-}  // namespace
-
 namespace fs = std::filesystem;
 
 std::string checkpoint_path(const std::string& run_dir, int64_t step) {

@@ -36,10 +36,6 @@ Gan seeded_gan(const RunConfig& config) {
   return build_gan(config.model);
 }
 
-std::string first_line(const std::string& s) {
-  return s.substr(0, s.find('\n'));
-}
-
 // Reads the tensor at a dotted module path ("net.0.weight") from a module archive.
 bool read_nested(torch::serialize::InputArchive& archive, const std::string& name,
                  torch::Tensor& out, bool is_buffer) {
