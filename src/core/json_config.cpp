@@ -1,5 +1,8 @@
 #include "core/json_config.h"
 
+#include <filesystem>
+#include <sstream>
+
 #include "core/error.h"
 #include "core/file.h"
 
@@ -78,6 +81,17 @@ void apply_override(nlohmann::json& config, const std::string& assignment) {
   nlohmann::json patch = value;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) patch = nlohmann::json{{*it, patch}};
   config = merge_strict(config, patch);
+}
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  if (!std::filesystem::exists(path)) return out;
+  std::istringstream in(read_file(path));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object()) out.push_back(std::move(j));
+  }
+  return out;
 }
 
 nlohmann::json read_json_file(const std::string& path) {

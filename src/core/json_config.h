@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,5 +18,9 @@ void apply_override(nlohmann::json& config, const std::string& assignment);
 
 // Parses a JSON file; gf::Error with the file name and position on failure.
 nlohmann::json read_json_file(const std::string& path);
+
+// The JSON-object lines of a JSON Lines file (e.g. metrics.jsonl); other lines are skipped and a
+// missing file reads as empty.
+std::vector<nlohmann::json> read_jsonl(const std::string& path);
 
 }  // namespace gf

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json_config.h"
 
 namespace gf {
 namespace {
@@ -117,12 +118,8 @@ std::string write_report(const std::string& run_dir) {
   GF_CHECK(fs::is_regular_file(dir / "config.json"), run_dir,
            ": not a run directory (no config.json)");
   std::vector<nlohmann::json> lines;
-  if (fs::exists(dir / "metrics.jsonl")) {
-    std::istringstream in(read_file((dir / "metrics.jsonl").string()));
-    for (std::string line; std::getline(in, line);) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_object() && j.contains("step")) lines.push_back(j);
-    }
+  for (auto& j : read_jsonl((dir / "metrics.jsonl").string())) {
+    if (j.contains("step")) lines.push_back(std::move(j));
   }
   auto series = [&](const std::string& key, const std::string& color, const std::string& sub = "") {
     Series s{key, color, {}};

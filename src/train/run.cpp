@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/file.h"
@@ -61,13 +60,10 @@ std::string fixed(double v, int digits) {
 // Keeps the metrics lines up to `step` (a resumed run rewrites what came after its checkpoint).
 void truncate_metrics(const std::string& path, int64_t step) {
   if (!fs::exists(path)) return;
-  std::istringstream in(read_file(path));
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("step") && j["step"].is_number_integer() &&
-        j["step"].get<int64_t>() <= step) {
-      kept += line + "\n";
+  std::string kept;
+  for (const auto& j : read_jsonl(path)) {
+    if (j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() <= step) {
+      kept += j.dump() + "\n";
     }
   }
   write_file_atomic(path, kept);
@@ -170,12 +166,9 @@ TrainResult run_training(const TrainRequest& request) {
   }
   // The best FID so far; a resumed run continues from the best its metrics.jsonl recorded.
   double best_fid = std::numeric_limits<double>::infinity();
-  if (resume && fs::exists(dir.path("metrics.jsonl"))) {
-    std::istringstream in(read_file(dir.path("metrics.jsonl")));
-    for (std::string line; std::getline(in, line);) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_object() && j.contains("eval") && j["eval"].contains("fid") &&
-          j["eval"]["fid"].is_number()) {
+  if (resume) {
+    for (const auto& j : read_jsonl(dir.path("metrics.jsonl"))) {
+      if (j.contains("eval") && j["eval"].contains("fid") && j["eval"]["fid"].is_number()) {
         best_fid = std::min(best_fid, j["eval"]["fid"].get<double>());
       }
     }
