@@ -35,9 +35,8 @@ DiscriminatorHead::DiscriminatorHead(const ModelSpec& spec, int64_t features)
   }
 }
 
-DiscriminatorHead::Result DiscriminatorHead::forward(const torch::Tensor& h,
-                                                     const torch::Tensor& labels) {
-  Result r;
+DOutput DiscriminatorHead::forward(const torch::Tensor& h, const torch::Tensor& labels) {
+  DOutput r;
   r.logits = out_->forward(h).view({h.size(0)});
   if (aux_) r.class_logits = aux_->forward(h);
   if (project_) r.logits = r.logits + (project_->forward(labels) * h).sum(1);
@@ -51,8 +50,12 @@ DiscriminatorLabelInput::DiscriminatorLabelInput(const ModelSpec& spec) {
   }
 }
 
-torch::Tensor DiscriminatorLabelInput::forward(const torch::Tensor& labels) {
-  return embed_ ? embed_->forward(labels) : torch::Tensor();
+torch::Tensor DiscriminatorLabelInput::forward(const torch::Tensor& x,
+                                               const torch::Tensor& labels) {
+  if (!embed_) return x;
+  auto e = embed_->forward(labels);
+  if (x.dim() == 4) e = e.view({x.size(0), -1, 1, 1}).expand({-1, -1, x.size(2), x.size(3)});
+  return torch::cat({x, e}, 1);
 }
 
 }  // namespace gf

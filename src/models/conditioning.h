@@ -6,6 +6,7 @@
 #include <torch/nn/modules/embedding.h>
 
 #include "models/layers.h"
+#include "models/registry.h"
 #include "models/spec.h"
 
 namespace gf {
@@ -26,10 +27,7 @@ class GeneratorInput : public torch::nn::Module {
 class DiscriminatorHead : public torch::nn::Module {
  public:
   DiscriminatorHead(const ModelSpec& spec, int64_t features);
-  struct Result {
-    torch::Tensor logits, class_logits;
-  };
-  Result forward(const torch::Tensor& h, const torch::Tensor& labels);
+  DOutput forward(const torch::Tensor& h, const torch::Tensor& labels);
 
  private:
   std::string mode_;
@@ -37,12 +35,13 @@ class DiscriminatorHead : public torch::nn::Module {
   torch::nn::Embedding project_{nullptr};
 };
 
-// cgan's extra D input: the label embedding ([N, embed_dim]), undefined for other modes.
+// cgan's extra D input: the label embedding appended to D's input along dim 1, as features for
+// [N, F] inputs and as constant feature maps for [N, C, H, W] images; x unchanged for other modes.
 class DiscriminatorLabelInput : public torch::nn::Module {
  public:
   explicit DiscriminatorLabelInput(const ModelSpec& spec);
-  int64_t size() const { return size_; }
-  torch::Tensor forward(const torch::Tensor& labels);
+  int64_t size() const { return size_; }  // features or channels added
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels);
 
  private:
   int64_t size_ = 0;

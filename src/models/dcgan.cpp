@@ -77,15 +77,7 @@ DcganDiscriminator::DcganDiscriminator(const ModelSpec& spec) {
 }
 
 DOutput DcganDiscriminator::forward(const torch::Tensor& x, const torch::Tensor& labels) {
-  auto h = x;
-  auto extra = label_input_->forward(labels);
-  if (extra.defined()) {
-    // cgan: the label embedding as constant feature maps beside the image channels.
-    h = torch::cat({h, extra.view({x.size(0), -1, 1, 1}).expand({-1, -1, x.size(2), x.size(3)})},
-                   1);
-  }
-  auto r = head_->forward(body_->forward(h).flatten(1), labels);
-  return {r.logits, r.class_logits};
+  return head_->forward(body_->forward(label_input_->forward(x, labels)).flatten(1), labels);
 }
 
 }  // namespace gf

@@ -41,11 +41,7 @@ MlpDiscriminator::MlpDiscriminator(const ModelSpec& spec) {
 }
 
 DOutput MlpDiscriminator::forward(const torch::Tensor& x, const torch::Tensor& labels) {
-  auto h = x.flatten(1);
-  auto extra = label_input_->forward(labels);
-  if (extra.defined()) h = torch::cat({h, extra}, 1);
-  auto r = head_->forward(body_->forward(h), labels);
-  return {r.logits, r.class_logits};
+  return head_->forward(body_->forward(label_input_->forward(x.flatten(1), labels)), labels);
 }
 
 }  // namespace gf
