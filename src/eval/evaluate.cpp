@@ -73,8 +73,8 @@ std::string default_evaluator_path(const std::string& dataset) {
   return "data/evaluators/" + dataset + ".clf";
 }
 
-nlohmann::json compute_metrics(Classifier& /*evaluator*/, const Reference& ref,
-                               const Embedding& gen, const std::vector<std::string>& metrics,
+nlohmann::json compute_metrics(const Reference& ref, const Embedding& gen,
+                               const std::vector<std::string>& metrics,
                                const torch::Tensor& labels) {
   nlohmann::json m;
   if (wants(metrics, "fid")) {
@@ -145,7 +145,7 @@ Scorer::Scorer(const std::string& dataset, const std::string& data_dir,
   // The real-vs-real baseline: a training subset of the same size against the same test split.
   n_base_ = std::min(n, train_.size());
   Embedding base = embed(*evaluator_.model, train_.x.narrow(0, 0, n_base_));
-  baseline_ = compute_metrics(*evaluator_.model, ref_, base, metrics_, {});
+  baseline_ = compute_metrics(ref_, base, metrics_, {});
   if (wants(metrics_, "cond_acc")) baseline_["cond_acc"] = evaluator_.info.test_accuracy;
   if (wants(metrics_, "cas")) {
     baseline_["cas"] = cas_accuracy(train_.x.narrow(0, 0, n_base_), train_.y.narrow(0, 0, n_base_),
@@ -159,7 +159,7 @@ std::vector<int64_t> Scorer::sample_shape() const {
 
 nlohmann::json Scorer::score(const torch::Tensor& images, const torch::Tensor& labels) {
   Embedding gen = embed(*evaluator_.model, images);
-  nlohmann::json m = compute_metrics(*evaluator_.model, ref_, gen, metrics_, labels);
+  nlohmann::json m = compute_metrics(ref_, gen, metrics_, labels);
   if (wants(metrics_, "cas")) {
     GF_CHECK(labels.defined(), "cas needs a conditional generator (labelled samples)");
     m["cas"] = cas_accuracy(images, labels, test_, evaluator_.info.classes);

@@ -32,14 +32,15 @@ std::string default_evaluator_path(const std::string& dataset);
 // Computes the requested metrics; returns {"metrics": {...}, "baseline": {...}, ...}.
 nlohmann::json evaluate(const EvalRequest& request);
 
-// The metrics of `images` ([N, C, H, W] in [-1, 1]) against reference features; `labels` are the
-// requested classes of a conditional generator (for cond_acc), undefined otherwise.
+// The real test split's embedding and feature statistics.
 struct Reference {
-  Embedding embedding;  // of the real test split
+  Embedding embedding;
   torch::Tensor mu, sigma;
 };
-nlohmann::json compute_metrics(Classifier& evaluator, const Reference& reference,
-                               const Embedding& generated, const std::vector<std::string>& metrics,
+// The metrics of a generated set's embedding against the reference; `labels` are the requested
+// classes of a conditional generator (for cond_acc), undefined otherwise.
+nlohmann::json compute_metrics(const Reference& reference, const Embedding& generated,
+                               const std::vector<std::string>& metrics,
                                const torch::Tensor& labels);
 
 // Scores sets of images against a dataset's test split with its evaluator; the reference
