@@ -178,10 +178,13 @@ StepStats Trainer::step(bool with_grad_norms) {
       torch::NoGradGuard no_grad;
       for (auto& p : gan_.d->parameters()) p.clamp_(-o.clip, o.clip);
     }
-    s.loss_d = loss_d.item<double>();
-    torch::NoGradGuard no_grad;
-    s.d_real = torch::sigmoid(real_out.logits).mean().item<double>();
-    s.d_fake = torch::sigmoid(fake_out.logits).mean().item<double>();
+    if (k == o.n_critic - 1) {
+      // Reported from the last critic step only (one host sync per statistic and G step).
+      torch::NoGradGuard no_grad;
+      s.loss_d = loss_d.item<double>();
+      s.d_real = torch::sigmoid(real_out.logits).mean().item<double>();
+      s.d_fake = torch::sigmoid(fake_out.logits).mean().item<double>();
+    }
   }
 
   // G's step: D is frozen, so no gradient is computed for (or applied to) its parameters.
