@@ -13,14 +13,8 @@
 namespace gf {
 namespace {
 
-torch::Tensor t64(const nlohmann::json& j) {
-  return torch::tensor(j.get<std::vector<double>>(), torch::kFloat64);
-}
-torch::Tensor t64_2d(const nlohmann::json& j) {
-  std::vector<torch::Tensor> rows;
-  for (const auto& r : j) rows.push_back(t64(r));
-  return torch::stack(rows);
-}
+using test::matrix_f64;
+using test::vector_f64;
 
 struct Tiny {
   ModelSpec spec;
@@ -41,12 +35,12 @@ Tiny tiny(const nlohmann::json& g) {
   t.gan.d->to(torch::kFloat64);
   torch::NoGradGuard no_grad;
   auto p = t.gan.d->named_parameters();
-  p["net.0.weight"].copy_(t64_2d(g["W1"]));
-  p["net.0.bias"].copy_(t64(g["B1"]));
-  p["head.out.weight"].copy_(t64_2d(g["W2"]));
-  p["head.out.bias"].copy_(t64(g["B2"]));
-  t.real = t64_2d(g["x_real"]);
-  t.fake = t64_2d(g["x_fake"]);
+  p["net.0.weight"].copy_(matrix_f64(g["W1"]));
+  p["net.0.bias"].copy_(vector_f64(g["B1"]));
+  p["head.out.weight"].copy_(matrix_f64(g["W2"]));
+  p["head.out.bias"].copy_(vector_f64(g["B2"]));
+  t.real = matrix_f64(g["x_real"]);
+  t.fake = matrix_f64(g["x_fake"]);
   return t;
 }
 
@@ -58,7 +52,7 @@ void expect_value_and_grads(Discriminator& d, const torch::Tensor& value,
   for (auto& p : d.named_parameters()) {
     auto grad = p.value().grad().defined() ? p.value().grad().flatten()
                                            : torch::zeros({p.value().numel()}, torch::kFloat64);
-    auto expected = t64(want["grads"][p.key()]);
+    auto expected = vector_f64(want["grads"][p.key()]);
     EXPECT_TRUE(torch::allclose(grad, expected, 1e-9, 1e-10))
         << what << " " << p.key() << ": " << grad << " vs " << expected;
   }
@@ -98,8 +92,8 @@ TEST(Losses, GeneratorLossesMatchPyTorch) {
 
 TEST(Losses, BceMatchesPyTorchOnExtremeLogits) {
   const auto g = test::golden()["bce"];
-  auto real = t64(g["real_logits"]);
-  auto fake = t64(g["fake_logits"]);
+  auto real = vector_f64(g["real_logits"]);
+  auto fake = vector_f64(g["fake_logits"]);
   auto ns = make_loss({"bce", "nonsaturating"});
   EXPECT_NEAR(ns->d_loss(real, fake).item<double>(), g["d_loss"].get<double>(), 1e-12);
   EXPECT_NEAR(ns->g_loss(fake).item<double>(), g["g_nonsaturating"].get<double>(), 1e-12);
@@ -121,14 +115,14 @@ TEST(Regularizers, R1MatchesPyTorch) {
 TEST(Regularizers, GradientPenaltyMatchesPyTorch) {
   const auto g = test::golden()["losses"];
   Tiny t = tiny(g);
-  auto value = gradient_penalty_with(*t.gan.d, t.real, t.fake, {}, t64(g["eps"]));
+  auto value = gradient_penalty_with(*t.gan.d, t.real, t.fake, {}, vector_f64(g["eps"]));
   expect_value_and_grads(*t.gan.d, value, g["d"]["gp"], "gp");
 }
 
 TEST(Regularizers, SpectralNormMatchesPyTorch) {
   const auto g = test::golden()["spectral_norm"];
-  auto w = t64_2d(g["w"]).to(torch::kFloat32);
-  auto u = t64(g["u0"]).to(torch::kFloat32);
+  auto w = matrix_f64(g["w"]).to(torch::kFloat32);
+  auto u = vector_f64(g["u0"]).to(torch::kFloat32);
   auto v = torch::zeros({4});
   torch::Tensor normalized;
   for (int i = 0; i < g["iterations"].get<int>(); ++i)

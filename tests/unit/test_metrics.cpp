@@ -8,20 +8,11 @@
 namespace gf {
 namespace {
 
-torch::Tensor matrix(const nlohmann::json& j) {
-  std::vector<torch::Tensor> rows;
-  for (const auto& r : j)
-    rows.push_back(torch::tensor(r.get<std::vector<double>>(), torch::kFloat64));
-  return torch::stack(rows);
-}
-
-nlohmann::json golden_metrics() {
-  return read_json_file(std::string(GF_GOLDEN_DIR) + "/metrics.json");
-}
+using test::matrix_f64;
 
 TEST(Metrics, AgreeWithPyTorchReference) {
-  const auto g = golden_metrics();
-  auto real = matrix(g["real"]), fake = matrix(g["fake"]), probs = matrix(g["probs"]);
+  const auto g = test::golden("metrics.json");
+  auto real = matrix_f64(g["real"]), fake = matrix_f64(g["fake"]), probs = matrix_f64(g["probs"]);
   EXPECT_NEAR(fid(real, fake), g["fid"].get<double>(), 1e-6);
   // One subset covering both sets: no sampling, the unbiased MMD^2 of the full sets.
   EXPECT_NEAR(kid(real.narrow(0, 0, 180), fake, 1, 1000).mean, g["kid_full"].get<double>(), 1e-9);

@@ -32,8 +32,19 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-inline nlohmann::json golden() {
-  return read_json_file(std::string(GF_GOLDEN_DIR) + "/golden.json");
+// Golden values made by the scripts in tests/golden/ with python3-torch.
+inline nlohmann::json golden(const std::string& file = "golden.json") {
+  return read_json_file(std::string(GF_GOLDEN_DIR) + "/" + file);
+}
+
+// A JSON list of numbers as a float64 vector, and a list of such lists as a matrix.
+inline torch::Tensor vector_f64(const nlohmann::json& j) {
+  return torch::tensor(j.get<std::vector<double>>(), torch::kFloat64);
+}
+inline torch::Tensor matrix_f64(const nlohmann::json& j) {
+  std::vector<torch::Tensor> rows;
+  for (const auto& r : j) rows.push_back(vector_f64(r));
+  return torch::stack(rows);
 }
 
 // Runs `fn` and returns the gf::Error message it throws (fails the test if none).
