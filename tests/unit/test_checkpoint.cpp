@@ -54,23 +54,37 @@ TEST(Checkpoint, SaveLoadGivesIdenticalOutputs) {
   EXPECT_TRUE(torch::equal(loaded.g->forward(z, {}), t.generator().forward(z, {})));
 }
 
+// Trains `total` steps in one go, and `split` steps, a checkpoint, and a fresh trainer resumed
+// from it up to `total`.
+struct StraightAndResumed {
+  std::unique_ptr<Trainer> straight, resumed;
+};
+StraightAndResumed train_straight_and_resumed(const RunConfig& c, const Dataset& data,
+                                              int64_t split, int64_t total,
+                                              const std::string& checkpoint) {
+  StraightAndResumed r;
+  r.straight = std::make_unique<Trainer>(c, data);
+  while (r.straight->step_index() < total) r.straight->step();
+  Trainer first(c, data);
+  while (first.step_index() < split) first.step();
+  first.save(checkpoint);
+  r.resumed = std::make_unique<Trainer>(c, data);
+  r.resumed->load(checkpoint);
+  EXPECT_EQ(r.resumed->step_index(), split);
+  while (r.resumed->step_index() < total) r.resumed->step();
+  return r;
+}
+
 TEST(Checkpoint, ResumeEqualsUninterrupted) {
   set_threads(1);
   test::TempDir dir;
   RunConfig c = ring_config(40);
   Dataset data = load_dataset(c.data, 0);  // 2000 / 64: 31 steps per epoch, so 40 crosses one
 
-  Trainer straight(c, data);
-  while (straight.step_index() < 40) straight.step();
-
-  Trainer first(c, data);
-  while (first.step_index() < 20) first.step();
-  first.save(dir.file("half.ckpt"));
-  Trainer resumed(c, data);
-  resumed.load(dir.file("half.ckpt"));
-  EXPECT_EQ(resumed.step_index(), 20);
-  while (resumed.step_index() < 40) resumed.step();
-
+  auto [straight_ptr, resumed_ptr] =
+      train_straight_and_resumed(c, data, 20, 40, dir.file("half.ckpt"));
+  Trainer& straight = *straight_ptr;
+  Trainer& resumed = *resumed_ptr;
   expect_same_weights(straight.generator(), resumed.generator());
   expect_same_weights(straight.discriminator(), resumed.discriminator());
 }
@@ -118,14 +132,10 @@ TEST(Checkpoint, ResumeIsExactWithEmaSpectralNormAndConditionalHeads) {
     cases.push_back({c, tiny_images()});
   }
   for (auto& [c, data] : cases) {
-    Trainer straight(c, data);
-    while (straight.step_index() < 30) straight.step();
-    Trainer first(c, data);
-    while (first.step_index() < 13) first.step();
-    first.save(dir.file("part.ckpt"));
-    Trainer resumed(c, data);
-    resumed.load(dir.file("part.ckpt"));
-    while (resumed.step_index() < 30) resumed.step();
+    auto [straight_ptr, resumed_ptr] =
+        train_straight_and_resumed(c, data, 13, 30, dir.file("part.ckpt"));
+    Trainer& straight = *straight_ptr;
+    Trainer& resumed = *resumed_ptr;
     expect_same_weights(straight.generator(), resumed.generator());
     expect_same_weights(straight.discriminator(), resumed.discriminator());
     expect_same_weights(straight.sampling_generator(), resumed.sampling_generator());
