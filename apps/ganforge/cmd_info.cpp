@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "eval/generator_file.h"
+#include "models/generator_file.h"
 #include "models/registry.h"
 #include "train/report.h"
 

@@ -8,7 +8,7 @@
 #include "core/runtime.h"
 #include "data/dataset.h"
 #include "data/idx.h"
-#include "eval/generator_file.h"
+#include "models/generator_file.h"
 #include "io/image.h"
 #include "models/sampler.h"
 

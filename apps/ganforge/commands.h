@@ -11,6 +11,7 @@ using Action = std::function<void()>;
 
 Action add_train(CLI::App& app);
 Action add_sample(CLI::App& app);
+Action add_serve(CLI::App& app);
 Action add_info(CLI::App& app);
 Action add_export(CLI::App& app);
 Action add_bench(CLI::App& app);

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   std::map<std::string, gf::cli::Action> actions;
   actions["train"] = gf::cli::add_train(app);
   actions["sample"] = gf::cli::add_sample(app);
+  actions["serve"] = gf::cli::add_serve(app);
   actions["info"] = gf::cli::add_info(app);
   actions["export"] = gf::cli::add_export(app);
   actions["bench"] = gf::cli::add_bench(app);

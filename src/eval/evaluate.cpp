@@ -9,7 +9,7 @@
 #include "core/names.h"
 #include "data/dataset.h"
 #include "data/idx.h"
-#include "eval/generator_file.h"
+#include "models/generator_file.h"
 #include "eval/metrics.h"
 #include "io/checkpoint.h"
 #include "models/sampler.h"

@@ -3,6 +3,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/utils.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/error.h"
 #include "core/rng.h"
 #include "models/conditioning.h"
@@ -25,6 +28,26 @@ torch::Tensor seeded_latents(const ModelSpec& spec, uint64_t seed, int64_t start
     z[i].copy_(draw(spec, 1, gen)[0]);
   }
   return z;
+}
+
+torch::Tensor truncate_latents(torch::Tensor z, double psi) {
+  GF_CHECK(psi > 0.0 && psi <= 1.0, "truncation must be in (0, 1], got ", psi);
+  if (psi != 1.0) z.mul_(psi);
+  return z;
+}
+
+torch::Tensor walk_latents(const ModelSpec& spec, uint64_t seed_a, uint64_t seed_b, int64_t steps) {
+  GF_CHECK(steps >= 2, "a latent walk needs at least 2 steps, got ", steps);
+  const auto a = seeded_latents(spec, seed_a, 0, 1)[0].to(torch::kFloat64);
+  const auto b = seeded_latents(spec, seed_b, 0, 1)[0].to(torch::kFloat64);
+  const auto t = torch::linspace(0.0, 1.0, steps, torch::kFloat64).unsqueeze(1);
+  if (spec.latent == "uniform") return (a + t * (b - a)).to(torch::kFloat32);
+  const double cos_omega = std::clamp((a.dot(b) / (a.norm() * b.norm())).item<double>(), -1.0, 1.0);
+  const double omega = std::acos(cos_omega);
+  if (std::sin(omega) < 1e-6) return (a + t * (b - a)).to(torch::kFloat32);
+  const auto wa = torch::sin((1.0 - t) * omega) / std::sin(omega);
+  const auto wb = torch::sin(t * omega) / std::sin(omega);
+  return (wa * a + wb * b).to(torch::kFloat32);
 }
 
 torch::Tensor random_latents(const ModelSpec& spec, int64_t n, at::Generator& gen,

@@ -13,6 +13,16 @@ namespace gf {
 // Latents for images start..start+n-1 of `seed`: [n, z_dim] float32 on the CPU.
 torch::Tensor seeded_latents(const ModelSpec& spec, uint64_t seed, int64_t start, int64_t n);
 
+// The truncation trick: pulls latents toward the prior's mean (zero) by psi in (0, 1], as
+// StyleGAN's psi pulls w toward its average (Karras et al. 2019, sec. 5.1); psi = 1 is no change.
+// Lower psi trades variety for typical, cleaner images. Works on z in place and returns it.
+torch::Tensor truncate_latents(torch::Tensor z, double psi);
+
+// A latent walk: `steps` latents from image 0 of `seed_a` to image 0 of `seed_b` (both ends
+// included), along the great circle for a normal prior (slerp, White 2016) and the straight line
+// for a uniform one. [steps, z_dim] float32 on the CPU.
+torch::Tensor walk_latents(const ModelSpec& spec, uint64_t seed_a, uint64_t seed_b, int64_t steps);
+
 // Draws a batch of latents from `gen` (training), on `device`.
 torch::Tensor random_latents(const ModelSpec& spec, int64_t n, at::Generator& gen,
                              torch::Device device);

@@ -4,7 +4,7 @@
 
 #include "core/file.h"
 #include "core/runtime.h"
-#include "eval/generator_file.h"
+#include "models/generator_file.h"
 #include "io/checkpoint.h"
 #include "test_util.h"
 #include "train/trainer.h"

@@ -1,4 +1,4 @@
-#include "eval/generator_file.h"
+#include "models/generator_file.h"
 
 #include <torch/utils.h>
 

@@ -1,0 +1,123 @@
+#include <signal.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <thread>
+
+#include "commands.h"
+#include "core/log.h"
+#include "core/runtime.h"
+#include "models/generator_file.h"
+#include "serve/server.h"
+
+namespace gf::cli {
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+struct ServeCliOptions {
+  std::vector<std::string> checkpoints;
+  serve::ServeOptions server;
+  int64_t threads = 0;
+  std::string device = "cpu";
+  bool no_ema = false;
+};
+
+void run_serve(ServeCliOptions o) {
+  if (o.server.api_key.empty()) {
+    if (const char* key = std::getenv("GANFORGE_API_KEY")) o.server.api_key = key;
+  }
+  o.server.validate();
+  set_threads(static_cast<int>(o.threads));
+  // SIGINT/SIGTERM set a flag (any thread may receive them: the BLAS library starts threads of
+  // its own); a watcher thread sees it and stops the server: no new connections, queued work
+  // finishes, exit 0.
+  struct sigaction action {};
+  action.sa_handler = [](int) { g_stop_signal = 1; };
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  serve::Server server(o.server);
+  const int port = server.bind();
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    const timespec tick{0, 50 * 1000 * 1000};
+    bool announced = false;
+    while (!done) {
+      // Repeated until listen() returns, in case the signal came before it started.
+      if (g_stop_signal) {
+        if (!announced) log_info("serve: shutting down: finishing requests in flight");
+        announced = true;
+        server.stop();
+      }
+      nanosleep(&tick, nullptr);
+    }
+  });
+  struct Join {
+    std::atomic<bool>& done;
+    std::thread& t;
+    ~Join() {
+      done = true;
+      t.join();
+    }
+  } join{done, watcher};
+
+  log_info("serve: listening on http://", o.server.host, ":", port, "/",
+           o.server.api_key.empty() ? "" : " (API key required)");
+  std::thread loader([&] {
+    try {
+      for (const auto& arg : o.checkpoints) {
+        std::string path;
+        const std::string name = serve::model_name_for(arg, &path);
+        LoadedGenerator g = load_generator(path, o.device, !o.no_ema);
+        log_info("serve: model '", name, "' from ", g.path, " (step ",
+                 g.meta.value("step", int64_t{0}), g.ema ? ", EMA" : "", ")");
+        server.add_model(name, std::move(g));
+      }
+      server.set_ready();
+      log_info("serve: ready");
+    } catch (const std::exception& e) {
+      log_info("error: ", e.what());
+      std::_Exit(1);  // a model that cannot be served is a startup error, like a bad flag
+    }
+  });
+  server.listen();
+  loader.join();
+  log_info("serve: stopped");
+}
+
+}  // namespace
+
+Action add_serve(CLI::App& app) {
+  auto o = std::make_shared<ServeCliOptions>();
+  auto* cmd =
+      app.add_subcommand("serve", "serve generators over HTTP: API, web page, Prometheus metrics");
+  cmd->add_option("checkpoints", o->checkpoints,
+                  "checkpoint, run directory or .safetensors; NAME=PATH names the model")
+      ->required();
+  cmd->add_option("--host", o->server.host, "address to bind (default loopback only)");
+  cmd->add_option("--port", o->server.port, "port (0: any free port)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--api-key", o->server.api_key,
+                  "require this key (Authorization: Bearer KEY); env GANFORGE_API_KEY");
+  cmd->add_option("--max-batch", o->server.max_batch,
+                  "images per forward pass; also the most one request may ask for")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("--queue", o->server.queue, "requests waiting per model before 429")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd->add_option("--timeout", o->server.timeout_s, "seconds a request may wait for its images")
+      ->check(CLI::Range(0.001, 3600.0));
+  cmd->add_option("--threads", o->threads, "generation (intra-op) threads (0: default)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1024}));
+  cmd->add_option("--threads-http", o->server.http_threads,
+                  "HTTP worker threads (0: max(8, cores))")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--device", o->device, "cpu | cuda | cuda:N");
+  cmd->add_flag("--no-ema", o->no_ema, "serve the raw G even when a checkpoint has an EMA G");
+  return [o] { run_serve(*o); };
+}
+
+}  // namespace gf::cli

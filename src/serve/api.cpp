@@ -1,0 +1,131 @@
+#include "serve/api.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/names.h"
+
+namespace gf::serve {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void bad(const std::string& message) {
+  throw ApiError(400, "invalid_request", message);
+}
+
+// An integer field within [lo, hi]; JSON floats, strings and booleans are refused, not coerced.
+int64_t integer_field(const json& body, const char* key, int64_t lo, int64_t hi) {
+  const json& v = body.at(key);
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(hi)) bad(concat("'", key, "' must be at most ", hi));
+    return static_cast<int64_t>(u);
+  }
+  if (!v.is_number_integer()) bad(concat("'", key, "' must be an integer"));
+  const auto i = v.get<int64_t>();
+  if (i < lo || i > hi) bad(concat("'", key, "' must be in ", lo, "..", hi, ", got ", i));
+  return i;
+}
+
+}  // namespace
+
+std::string error_body(const std::string& code, const std::string& message) {
+  return json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
+nlohmann::json Limits::to_json() const {
+  return {{"max_n", max_n},
+          {"max_labels", max_n},
+          {"max_body_bytes", max_body_bytes},
+          {"seed", {0, max_seed}},
+          {"truncation", {min_truncation, 1.0}},
+          {"formats", {"png", "grid", "json"}}};
+}
+
+GenerateRequest parse_generate_request(const std::string& body,
+                                       const std::vector<std::string>& models,
+                                       const Limits& limits) {
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::parse_error& e) {
+    throw ApiError(400, "invalid_json", concat("the body is not valid JSON (", e.what(), ")"));
+  }
+  if (!j.is_object()) bad("the body must be a JSON object");
+  static const std::vector<std::string> kKeys = {"model",      "n",      "seed",   "labels",
+                                                 "truncation", "format", "walk_to"};
+  for (const auto& item : j.items()) {
+    if (std::find(kKeys.begin(), kKeys.end(), item.key()) == kKeys.end())
+      bad(concat("unknown field '", item.key(), "'; valid: ", join_names(kKeys)));
+  }
+  GenerateRequest r;
+  if (j.contains("model")) {
+    if (!j["model"].is_string()) bad("'model' must be a string");
+    r.model = j["model"].get<std::string>();
+    if (std::find(models.begin(), models.end(), r.model) == models.end())
+      throw ApiError(400, "unknown_model",
+                     concat("unknown model '", r.model, "'; served: ", join_names(models)));
+  } else if (models.size() == 1) {
+    r.model = models[0];
+  } else {
+    bad(concat("'model' is required when several are served: ", join_names(models)));
+  }
+  if (j.contains("n")) r.n = integer_field(j, "n", 1, limits.max_n);
+  if (j.contains("seed")) {
+    r.seed = static_cast<uint64_t>(integer_field(j, "seed", 0, limits.max_seed));
+    r.seed_given = true;
+  }
+  if (j.contains("walk_to"))
+    r.walk_to = static_cast<uint64_t>(integer_field(j, "walk_to", 0, limits.max_seed));
+  if (j.contains("truncation")) {
+    const json& t = j["truncation"];
+    if (!t.is_number()) bad("'truncation' must be a number");
+    r.truncation = t.get<double>();
+    if (!(r.truncation >= limits.min_truncation && r.truncation <= 1.0))
+      bad(concat("'truncation' must be in [", limits.min_truncation, ", 1], got ", r.truncation));
+  }
+  std::string format = "png";
+  if (j.contains("format")) {
+    if (!j["format"].is_string()) bad("'format' must be a string");
+    format = j["format"].get<std::string>();
+  }
+  if (format == "png") {
+    r.format = Format::kPng;
+  } else if (format == "grid") {
+    r.format = Format::kGrid;
+  } else if (format == "json") {
+    r.format = Format::kJson;
+  } else {
+    bad(concat("unknown format '", format, "'; valid: png, grid, json"));
+  }
+  if (r.format == Format::kPng && r.n != 1)
+    bad(concat("format 'png' returns one image; use 'grid' or 'json' for n = ", r.n));
+  if (r.walk_to && r.n < 2) bad("a latent walk ('walk_to') needs n >= 2 steps");
+  if (j.contains("labels")) {
+    const json& l = j["labels"];
+    if (!l.is_array()) bad("'labels' must be an array of integers");
+    if (l.size() != 1 && static_cast<int64_t>(l.size()) != r.n)
+      bad(concat("'labels' needs one label for all images or one per image (", r.n, "), got ",
+                 l.size()));
+    r.labels.reserve(l.size());
+    for (const auto& v : l) {
+      if (!v.is_number_integer()) bad("'labels' must be an array of integers");
+      r.labels.push_back(v.get<int64_t>());
+    }
+  }
+  return r;
+}
+
+void check_request_labels(const GenerateRequest& req, const ModelSpec& spec) {
+  if (req.labels.empty()) return;
+  if (!spec.is_conditional())
+    bad(concat("model '", req.model, "' is unconditional and takes no labels"));
+  for (int64_t l : req.labels) {
+    if (l < 0 || l >= spec.num_classes)
+      bad(concat("label ", l, " is out of range: model '", req.model, "' has classes 0..",
+                 spec.num_classes - 1));
+  }
+}
+
+}  // namespace gf::serve

@@ -1,0 +1,425 @@
+#include "serve/server.h"
+
+#include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "core/error.h"
+#include "core/file.h"
+#include "core/json_config.h"
+#include "core/log.h"
+#include "io/image.h"
+#include "models/sampler.h"
+#include "serve/batcher.h"
+#include "serve/prometheus.h"
+#include "serve_page.h"
+
+namespace gf::serve {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string> kRoutes = {"/", "/health", "/metrics", "/v1/models", "/v1/generate"};
+
+std::string base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+bool valid_model_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+      return false;
+  }
+  return true;
+}
+
+// The latest evaluation a run recorded at or before the checkpoint's step, when the checkpoint
+// lives in a run directory (<run>/checkpoints/x.ckpt beside <run>/metrics.jsonl).
+json known_metrics(const std::string& checkpoint, int64_t step) {
+  const fs::path metrics = fs::path(checkpoint).parent_path().parent_path() / "metrics.jsonl";
+  if (fs::path(checkpoint).parent_path().filename() != "checkpoints" || !fs::exists(metrics))
+    return nullptr;
+  json best = nullptr;
+  try {
+    for (const auto& rec : read_jsonl(metrics.string())) {
+      if (rec.contains("eval") && rec.value("step", int64_t{-1}) <= step) {
+        best = rec["eval"];
+        best["step"] = rec["step"];
+      }
+    }
+  } catch (const Error&) {
+    return nullptr;  // an unreadable metrics file only means the metrics are unknown
+  }
+  return best;
+}
+
+struct Model {
+  std::string name;
+  LoadedGenerator gen;
+  json info;
+  std::unique_ptr<Batcher> batcher;
+};
+
+// Sent with every response: where a request ends up is logged and counted once, in the logger.
+thread_local Clock::time_point request_start;
+
+}  // namespace
+
+void ServeOptions::validate() const {
+  GF_CHECK(port >= 0 && port <= 65535, "--port must be in 0..65535, got ", port);
+  GF_CHECK(max_batch >= 1 && max_batch <= 4096, "--max-batch must be in 1..4096, got ", max_batch);
+  GF_CHECK(queue >= 1 && queue <= 100000, "--queue must be in 1..100000, got ", queue);
+  GF_CHECK(http_threads >= 0 && http_threads <= 1024, "--threads-http must be in 0..1024");
+  GF_CHECK(timeout_s > 0 && timeout_s <= 3600, "--timeout must be in (0, 3600] seconds");
+}
+
+std::string model_name_for(const std::string& arg, std::string* path) {
+  const auto eq = arg.find('=');
+  std::string name;
+  if (eq != std::string::npos && !fs::exists(arg)) {
+    name = arg.substr(0, eq);
+    *path = arg.substr(eq + 1);
+  } else {
+    *path = arg;
+    fs::path p = fs::path(arg).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    if (fs::is_directory(p)) {
+      name = p.filename().string();
+    } else if (p.parent_path().filename() == "checkpoints" &&
+               !p.parent_path().parent_path().filename().empty()) {
+      name = p.parent_path().parent_path().filename().string();
+    } else {
+      name = p.stem().string();
+    }
+  }
+  GF_CHECK(valid_model_name(name), "model name '", name,
+           "' must be 1-64 letters, digits, '.', '_' or '-'; name it with NAME=PATH");
+  return name;
+}
+
+struct Server::Impl {
+  ServeOptions opt;
+  Limits limits;
+  httplib::Server http;
+  ServerMetrics metrics{kRoutes};
+  std::mutex models_mu;
+  std::map<std::string, std::shared_ptr<Model>> models;
+  std::vector<std::string> model_order;
+  std::atomic<bool> ready{false};
+  std::mutex rng_mu;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  explicit Impl(ServeOptions o) : opt(std::move(o)) {
+    limits.max_n = opt.max_batch;
+    limits.max_body_bytes = opt.max_body_bytes;
+  }
+
+  std::shared_ptr<Model> find(const std::string& name) {
+    std::lock_guard<std::mutex> lock(models_mu);
+    auto it = models.find(name);
+    return it == models.end() ? nullptr : it->second;
+  }
+  std::vector<std::string> names() {
+    std::lock_guard<std::mutex> lock(models_mu);
+    return model_order;
+  }
+
+  static void send_json(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+  }
+  static void send_error(httplib::Response& res, const ApiError& e) {
+    res.status = e.status();
+    res.set_content(error_body(e.code(), e.what()), "application/json");
+  }
+
+  void check_key(const httplib::Request& req) const {
+    if (opt.api_key.empty()) return;
+    std::string given = req.get_header_value("X-API-Key");
+    const std::string auth = req.get_header_value("Authorization");
+    if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+    // Constant-time comparison, so response timing does not leak the key.
+    const bool ok = given.size() == opt.api_key.size() &&
+                    CRYPTO_memcmp(given.data(), opt.api_key.data(), given.size()) == 0;
+    if (!ok)
+      throw ApiError(401, "unauthorized",
+                     given.empty() ? "this server needs an API key (Authorization: Bearer KEY)"
+                                   : "wrong API key");
+  }
+
+  // Runs `fn`, turning errors into JSON answers; the server never dies of a request.
+  template <typename Fn>
+  void guarded(httplib::Response& res, Fn&& fn) {
+    try {
+      fn();
+    } catch (const ApiError& e) {
+      send_error(res, e);
+      if (e.status() == 401) res.set_header("WWW-Authenticate", "Bearer");
+      if (e.status() == 429 || e.status() == 503) res.set_header("Retry-After", "1");
+    } catch (const Error& e) {
+      send_error(res, ApiError(400, "invalid_request", e.what()));
+    } catch (const std::exception& e) {
+      log_info("serve: internal error: ", first_line(e.what()));
+      send_error(res, ApiError(500, "internal", "internal error; see the server log"));
+    }
+  }
+
+  json models_json() {
+    json list = json::array();
+    std::lock_guard<std::mutex> lock(models_mu);
+    for (const auto& name : model_order) list.push_back(models.at(name)->info);
+    return {{"models", list}, {"limits", limits.to_json()}, {"ready", ready.load()}};
+  }
+
+  void generate(const httplib::Request& req, httplib::Response& res) {
+    check_key(req);
+    if (!ready) throw ApiError(503, "loading", "models are still loading");
+    const std::string type = req.get_header_value("Content-Type");
+    if (type.rfind("application/json", 0) != 0)
+      throw ApiError(415, "unsupported_media_type",
+                     "the body must be JSON with Content-Type: application/json");
+    GenerateRequest r = parse_generate_request(req.body, names(), limits);
+    auto model = find(r.model);
+    const ModelSpec& spec = model->gen.spec;
+    check_request_labels(r, spec);
+    if (!r.seed_given) {
+      std::lock_guard<std::mutex> lock(rng_mu);
+      r.seed = rng() & ((uint64_t{1} << 31) - 1);
+    }
+    torch::Tensor z = r.walk_to ? walk_latents(spec, r.seed, *r.walk_to, r.n)
+                                : seeded_latents(spec, r.seed, 0, r.n);
+    truncate_latents(z, r.truncation);
+    torch::Tensor labels;
+    if (spec.is_conditional()) {
+      if (r.labels.empty()) {
+        labels = r.walk_to ? torch::zeros({r.n}, torch::kInt64) : default_labels(spec, 0, r.n);
+      } else {
+        labels = torch::tensor(r.labels, torch::kInt64).expand({r.n}).contiguous();
+      }
+    }
+    auto job = model->batcher->submit(z, labels);
+    if (!job)
+      throw ApiError(
+          429, "queue_full",
+          concat("model '", r.model, "' has ", opt.queue, " requests waiting; retry later"));
+    auto future = job->result.get_future();
+    if (future.wait_for(std::chrono::duration<double>(opt.timeout_s)) !=
+        std::future_status::ready) {
+      job->abandoned = true;
+      throw ApiError(503, "timeout", concat("no images within ", opt.timeout_s, " s; retry later"));
+    }
+    const torch::Tensor images = future.get();
+    res.set_header("X-Seed", std::to_string(r.seed));
+    res.set_header("X-Model-Step", std::to_string(model->gen.meta.value("step", int64_t{0})));
+    if (r.format == Format::kPng) {
+      if (labels.defined()) res.set_header("X-Label", std::to_string(labels[0].item<int64_t>()));
+      res.set_content(encode_png(make_grid(images, 1, 0)), "image/png");
+    } else if (r.format == Format::kGrid) {
+      res.set_content(encode_png(make_grid(images)), "image/png");
+    } else {
+      json out = json::array();
+      for (int64_t i = 0; i < r.n; ++i) {
+        json item = {{"index", i},
+                     {"seed", r.seed},
+                     {"png", base64(encode_png(make_grid(images.narrow(0, i, 1), 1, 0)))}};
+        if (labels.defined()) item["label"] = labels[i].item<int64_t>();
+        if (r.walk_to) item["t"] = static_cast<double>(i) / static_cast<double>(r.n - 1);
+        out.push_back(std::move(item));
+      }
+      json body = {{"model", r.model},
+                   {"seed", r.seed},
+                   {"truncation", r.truncation},
+                   {"step", model->gen.meta.value("step", int64_t{0})},
+                   {"images", std::move(out)}};
+      if (r.walk_to) body["walk_to"] = *r.walk_to;
+      send_json(res, 200, body);
+    }
+  }
+
+  void routes() {
+    auto allow = [this](const std::string& path, const std::string& method) {
+      auto not_allowed = [method](const httplib::Request& req, httplib::Response& res) {
+        res.set_header("Allow", method);
+        send_error(res,
+                   ApiError(405, "method_not_allowed",
+                            concat(req.method, " is not allowed on ", req.path, "; use ", method)));
+      };
+      if (method != "GET") http.Get(path, not_allowed);
+      if (method != "POST") http.Post(path, not_allowed);
+      http.Put(path, not_allowed);
+      http.Patch(path, not_allowed);
+      http.Delete(path, not_allowed);
+    };
+    http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(kPageHtml, "text/html; charset=utf-8");
+    });
+    http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+      if (ready)
+        send_json(res, 200, {{"status", "ok"}, {"models", names().size()}});
+      else
+        send_json(res, 503, {{"status", "loading"}});
+    });
+    http.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] {
+        check_key(req);
+        res.set_content(metrics.render(), "text/plain; version=0.0.4");
+      });
+    });
+    http.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] {
+        check_key(req);
+        send_json(res, 200, models_json());
+      });
+    });
+    http.Post("/v1/generate", [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] { generate(req, res); });
+    });
+    allow("/", "GET");
+    allow("/health", "GET");
+    allow("/metrics", "GET");
+    allow("/v1/models", "GET");
+    allow("/v1/generate", "POST");
+
+    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      request_start = Clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // Errors the library answers itself (404, 413 body too large, 400 bad request line) get
+    // the same JSON body as ours.
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          std::string code = "bad_request", message = "malformed request";
+          if (res.status == 404) {
+            code = "not_found";
+            message = concat("no route ", req.path.substr(0, 200));
+          } else if (res.status == 413) {
+            code = "payload_too_large";
+            message = concat("the request body is too large");
+          } else if (res.status == 414) {
+            code = "uri_too_long";
+            message = "the request URI is too long";
+          } else if (res.status >= 500) {
+            code = "internal";
+            message = "internal error; see the server log";
+          }
+          res.set_content(error_body(code, message), "application/json");
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    http.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+          send_error(res, ApiError(500, "internal", "internal error; see the server log"));
+        });
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      const double s = std::chrono::duration<double>(Clock::now() - request_start).count();
+      metrics.record_request(req.path, res.status, s);
+      log_info("serve: ", req.remote_addr, " ", req.method, " ", req.path.substr(0, 200), " ",
+               res.status, " ", res.body.size(), " B ", static_cast<int64_t>(s * 1e6) / 1000.0,
+               " ms");
+    });
+  }
+};
+
+Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->opt.validate();
+  const int threads = impl_->opt.http_threads > 0
+                          ? impl_->opt.http_threads
+                          : std::max(8, static_cast<int>(std::thread::hardware_concurrency()));
+  impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  impl_->http.set_payload_max_length(impl_->opt.max_body_bytes);
+  impl_->http.set_keep_alive_max_count(1000);
+  impl_->http.set_read_timeout(10);
+  impl_->http.set_write_timeout(10);
+  impl_->routes();
+}
+
+Server::~Server() {
+  stop();
+  std::lock_guard<std::mutex> lock(impl_->models_mu);
+  for (auto& m : impl_->models) m.second->batcher->shutdown();
+}
+
+int Server::bind() {
+  const auto& o = impl_->opt;
+  int port = o.port;
+  if (port == 0) {
+    port = impl_->http.bind_to_any_port(o.host);
+    GF_CHECK(port > 0, "cannot bind to ", o.host, " (any port)");
+  } else {
+    GF_CHECK(impl_->http.bind_to_port(o.host, port), "cannot bind to ", o.host, ":", port,
+             " (in use, or not an address of this machine?)");
+  }
+  return port;
+}
+
+void Server::listen() {
+  impl_->http.listen_after_bind();
+  // The HTTP threads have finished (each waited for its images); stop the workers.
+  std::lock_guard<std::mutex> lock(impl_->models_mu);
+  for (auto& m : impl_->models) m.second->batcher->shutdown();
+}
+
+void Server::stop() {
+  impl_->http.stop();
+}
+
+bool Server::running() const {
+  return impl_->http.is_running();
+}
+
+void Server::add_model(const std::string& name, LoadedGenerator model) {
+  GF_CHECK(valid_model_name(name), "model name '", name,
+           "' must be 1-64 letters, digits, '.', '_' or '-'");
+  GF_CHECK(model.spec.out_shape.size() == 3, model.path, " does not generate images (samples have ",
+           model.spec.out_shape.size(), " dimensions); serve needs an image model");
+  std::lock_guard<std::mutex> lock(impl_->models_mu);
+  GF_CHECK(impl_->models.count(name) == 0, "two models are named '", name,
+           "'; name them with NAME=PATH");
+  auto m = std::make_shared<Model>();
+  m->name = name;
+  const ModelSpec& s = model.spec;
+  const int64_t step = model.meta.value("step", int64_t{0});
+  m->info = {{"name", name},
+             {"architecture", s.arch},
+             {"conditional", s.is_conditional()},
+             {"conditioning", s.conditional},
+             {"num_classes", s.is_conditional() ? s.num_classes : 0},
+             {"output_shape", s.out_shape},
+             {"z_dim", s.z_dim},
+             {"latent", s.latent},
+             {"step", step},
+             {"ema", model.ema},
+             {"path", model.path},
+             {"metrics", known_metrics(model.path, step)}};
+  m->batcher = std::make_unique<Batcher>(name, model.g, impl_->opt.max_batch,
+                                         static_cast<size_t>(impl_->opt.queue), &impl_->metrics);
+  Batcher* b = m->batcher.get();
+  impl_->metrics.add_gauge("ganforge_queue_depth", "Requests waiting for a generation batch.",
+                           "model=\"" + name + "\"",
+                           [b] { return static_cast<double>(b->depth()); });
+  m->gen = std::move(model);
+  impl_->models[name] = m;
+  impl_->model_order.push_back(name);
+}
+
+void Server::set_ready() {
+  impl_->ready = true;
+}
+
+}  // namespace gf::serve
