@@ -6,6 +6,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "core/error.h"
+#include "models/layers.h"
 
 namespace gf {
 
@@ -51,7 +52,8 @@ DcganGenerator::DcganGenerator(const ModelSpec& spec) {
 }
 
 torch::Tensor DcganGenerator::forward(const torch::Tensor& z, const torch::Tensor& labels) {
-  auto h = project_->forward(input_->forward(z, labels));
+  auto h = forward_rows_invariant(input_->forward(z, labels),
+                                  [this](const torch::Tensor& x) { return project_->forward(x); });
   return net_->forward(h.view({z.size(0), base_channels_, base_, base_}));
 }
 

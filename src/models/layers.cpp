@@ -26,6 +26,16 @@ void init_power_vectors(torch::nn::Module& m, const torch::Tensor& w, torch::Ten
 
 }  // namespace
 
+torch::Tensor forward_rows_invariant(const torch::Tensor& x,
+                                     const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
+  const int64_t n = x.size(0);
+  if (torch::GradMode::is_enabled() || !x.device().is_cpu() || n <= 1) return fn(x);
+  std::vector<torch::Tensor> rows;
+  rows.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) rows.push_back(fn(x.narrow(0, i, 1)));
+  return torch::cat(rows);
+}
+
 torch::Tensor spectral_normalize(const torch::Tensor& weight, torch::Tensor& u, torch::Tensor& v,
                                  bool update) {
   auto w = weight.flatten(1);

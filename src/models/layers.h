@@ -8,7 +8,18 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include <functional>
+
 namespace gf {
+
+// Same seed, same image, whatever the batch: BLAS rounds a row of a matrix product differently
+// depending on how many rows come with it and where the row sits (tail kernels, small-matrix
+// paths; measured here with OpenBLAS's Haswell kernels for every batch size tried), which can
+// flip a pixel. Applies the row-wise `fn` (fully connected layers) to x [N, F] one row at a time
+// when autograd is off and x is on the CPU, so every row is computed by the same [1, F] product
+// in any batch. Convolutions are computed per sample already. Training is unchanged.
+torch::Tensor forward_rows_invariant(const torch::Tensor& x,
+                                     const std::function<torch::Tensor(const torch::Tensor&)>& fn);
 
 // W / sigma(W) for W viewed as [out, rest]; updates u and v in place when `update` is true.
 torch::Tensor spectral_normalize(const torch::Tensor& weight, torch::Tensor& u, torch::Tensor& v,

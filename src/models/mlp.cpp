@@ -1,5 +1,7 @@
 #include "models/mlp.h"
 
+#include "models/layers.h"
+
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
 
@@ -23,7 +25,9 @@ MlpGenerator::MlpGenerator(const ModelSpec& spec) : out_shape_(spec.out_shape) {
 torch::Tensor MlpGenerator::forward(const torch::Tensor& z, const torch::Tensor& labels) {
   std::vector<int64_t> shape = {z.size(0)};
   shape.insert(shape.end(), out_shape_.begin(), out_shape_.end());
-  return net_->forward(input_->forward(z, labels)).view(shape);
+  return forward_rows_invariant(input_->forward(z, labels),
+                                [this](const torch::Tensor& h) { return net_->forward(h); })
+      .view(shape);
 }
 
 MlpDiscriminator::MlpDiscriminator(const ModelSpec& spec) {

@@ -1,8 +1,11 @@
 #include "serve/server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -67,6 +70,32 @@ json known_metrics(const std::string& checkpoint, int64_t step) {
     return nullptr;  // an unreadable metrics file only means the metrics are unknown
   }
   return best;
+}
+
+// cpp-httplib as Debian builds it listens with a backlog of 5: a burst of new connections (a
+// page's parallel fetches, a load balancer, a benchmark) overflows it and the kernel drops SYNs,
+// which clients only retry after a second. Linux lets listen() be called again on a listening
+// socket to change the backlog; find ours by its port and widen it.
+void widen_backlog(int port) {
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (const std::exception&) {
+      continue;
+    }
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6)
+      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
 }
 
 struct Model {
@@ -365,6 +394,7 @@ int Server::bind() {
     GF_CHECK(impl_->http.bind_to_port(o.host, port), "cannot bind to ", o.host, ":", port,
              " (in use, or not an address of this machine?)");
   }
+  widen_backlog(port);
   return port;
 }
 
