@@ -373,6 +373,12 @@ Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(op
   impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl_->http.set_payload_max_length(impl_->opt.max_body_bytes);
   impl_->http.set_keep_alive_max_count(1000);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which lets a second server bind the
+  // same port and silently take half of the connections.
+  impl_->http.set_socket_options([](int sock) {
+    int on = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  });
   impl_->http.set_read_timeout(10);
   impl_->http.set_write_timeout(10);
   impl_->routes();
