@@ -39,6 +39,9 @@ test: data build
 bench: build
 	@/usr/bin/python3 bench/run.py
 
+bench-serve: build
+	@/usr/bin/python3 bench/serve_bench.py
+
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 

@@ -197,7 +197,18 @@ def write_markdown(m, rows, scaling):
              "move on this shared 2-core machine.\n")
     L.append("\nThreads: 1 vs 2 threads on this 2-core machine, `--threads`, 400 steps of `mlp_mnist`: "
              "16 vs 44 ms/step; 200 steps of `cgan_mnist`: 32 vs 107 ms/step; so one thread is the default.\n")
+    L.append(kept_section(os.path.join(ROOT, "BENCHMARKS.md"), "serve"))
     open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write("\n".join(L) + "\n")
+
+
+def kept_section(path, name):
+    """The block between <!-- NAME:begin --> and <!-- NAME:end --> that another script
+    (bench/serve_bench.py) owns, so that rewriting the file keeps it."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = open(path).read() if os.path.exists(path) else ""
+    if begin in text and end in text:
+        return text[text.index(begin):text.index(end) + len(end)]
+    return ""
 
 
 if __name__ == "__main__":

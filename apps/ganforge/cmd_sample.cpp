@@ -8,8 +8,8 @@
 #include "core/runtime.h"
 #include "data/dataset.h"
 #include "data/idx.h"
-#include "models/generator_file.h"
 #include "io/image.h"
+#include "models/generator_file.h"
 #include "models/sampler.h"
 
 namespace gf::cli {

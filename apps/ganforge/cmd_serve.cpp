@@ -113,7 +113,7 @@ Action add_serve(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "generation (intra-op) threads (0: default)")
       ->check(CLI::Range(int64_t{0}, int64_t{1024}));
   cmd->add_option("--threads-http", o->server.http_threads,
-                  "HTTP worker threads (0: max(8, cores))")
+                  "HTTP threads, one per open connection (0: max(64, cores))")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N");
   cmd->add_flag("--no-ema", o->no_ema, "serve the raw G even when a checkpoint has an EMA G");

@@ -4,7 +4,6 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -22,6 +21,7 @@
 #include "io/image.h"
 #include "models/sampler.h"
 #include "serve/batcher.h"
+#include "serve/generate.h"
 #include "serve/prometheus.h"
 #include "serve_page.h"
 
@@ -33,15 +33,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string> kRoutes = {"/", "/health", "/metrics", "/v1/models", "/v1/generate"};
-
-std::string base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 bool valid_model_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
@@ -231,18 +222,8 @@ struct Server::Impl {
       std::lock_guard<std::mutex> lock(rng_mu);
       r.seed = rng() & ((uint64_t{1} << 31) - 1);
     }
-    torch::Tensor z = r.walk_to ? walk_latents(spec, r.seed, *r.walk_to, r.n)
-                                : seeded_latents(spec, r.seed, 0, r.n);
-    truncate_latents(z, r.truncation);
-    torch::Tensor labels;
-    if (spec.is_conditional()) {
-      if (r.labels.empty()) {
-        labels = r.walk_to ? torch::zeros({r.n}, torch::kInt64) : default_labels(spec, 0, r.n);
-      } else {
-        labels = torch::tensor(r.labels, torch::kInt64).expand({r.n}).contiguous();
-      }
-    }
-    auto job = model->batcher->submit(z, labels);
+    const GenerationInputs in = generation_inputs(r, spec);
+    auto job = model->batcher->submit(in.z, in.labels);
     if (!job)
       throw ApiError(
           429, "queue_full",
@@ -254,31 +235,10 @@ struct Server::Impl {
       throw ApiError(503, "timeout", concat("no images within ", opt.timeout_s, " s; retry later"));
     }
     const torch::Tensor images = future.get();
-    res.set_header("X-Seed", std::to_string(r.seed));
-    res.set_header("X-Model-Step", std::to_string(model->gen.meta.value("step", int64_t{0})));
-    if (r.format == Format::kPng) {
-      if (labels.defined()) res.set_header("X-Label", std::to_string(labels[0].item<int64_t>()));
-      res.set_content(encode_png(make_grid(images, 1, 0)), "image/png");
-    } else if (r.format == Format::kGrid) {
-      res.set_content(encode_png(make_grid(images)), "image/png");
-    } else {
-      json out = json::array();
-      for (int64_t i = 0; i < r.n; ++i) {
-        json item = {{"index", i},
-                     {"seed", r.seed},
-                     {"png", base64(encode_png(make_grid(images.narrow(0, i, 1), 1, 0)))}};
-        if (labels.defined()) item["label"] = labels[i].item<int64_t>();
-        if (r.walk_to) item["t"] = static_cast<double>(i) / static_cast<double>(r.n - 1);
-        out.push_back(std::move(item));
-      }
-      json body = {{"model", r.model},
-                   {"seed", r.seed},
-                   {"truncation", r.truncation},
-                   {"step", model->gen.meta.value("step", int64_t{0})},
-                   {"images", std::move(out)}};
-      if (r.walk_to) body["walk_to"] = *r.walk_to;
-      send_json(res, 200, body);
-    }
+    Rendered out = render_response(r, model->gen, in, images);
+    for (const auto& [k, v] : out.headers) res.set_header(k.c_str(), v);
+    res.status = 200;
+    res.set_content(out.body, out.content_type.c_str());
   }
 
   void routes() {
@@ -369,7 +329,7 @@ Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(op
   impl_->opt.validate();
   const int threads = impl_->opt.http_threads > 0
                           ? impl_->opt.http_threads
-                          : std::max(8, static_cast<int>(std::thread::hardware_concurrency()));
+                          : std::max(64, static_cast<int>(std::thread::hardware_concurrency()));
   impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl_->http.set_payload_max_length(impl_->opt.max_body_bytes);
   impl_->http.set_keep_alive_max_count(1000);
@@ -379,6 +339,8 @@ Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(op
     int on = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   });
+  // Small responses must not wait for Nagle's algorithm to meet the client's delayed ACK (40 ms).
+  impl_->http.set_tcp_nodelay(true);
   impl_->http.set_read_timeout(10);
   impl_->http.set_write_timeout(10);
   impl_->routes();

@@ -18,7 +18,7 @@ struct ServeOptions {
   std::string api_key;      // empty: no authentication
   int64_t max_batch = 256;  // images per forward pass; also the most one request may ask for
   int64_t queue = 64;       // requests waiting per model before 429
-  int http_threads = 0;     // 0: max(8, hardware threads)
+  int http_threads = 0;     // 0: max(64, hardware threads): one per open connection
   double timeout_s = 30;    // a request waiting longer for its images gets 503
   size_t max_body_bytes = 64 * 1024;
   void validate() const;
