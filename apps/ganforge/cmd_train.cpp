@@ -30,8 +30,15 @@ Action add_train(CLI::App& app) {
   cmd->add_flag("--overwrite", req->overwrite, "replace an existing run directory");
   cmd->add_option("--init-from", req->init_from,
                   "start G and D from another run's checkpoint (fine-tuning)");
+  cmd->add_flag("--distributed", req->distributed,
+                "data-parallel over the ranks in RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT "
+                "(torchrun sets them; automatic when WORLD_SIZE > 1)");
+  cmd->add_option("--dist-timeout", req->dist_timeout_s,
+                  "seconds to wait for the other ranks (rendezvous and each all-reduce)")
+      ->check(CLI::Range(1.0, 86400.0));
   return [req] {
     const TrainResult r = run_training(*req);
+    if (!r.writer) return;  // ranks other than 0 of a data-parallel run report nothing
     std::printf("run directory: %s\n", r.run_dir.c_str());
     std::printf("sample grid:   %s\n", r.samples.c_str());
     std::printf("metrics:       %s/metrics.jsonl\n", r.run_dir.c_str());

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -19,6 +20,10 @@ std::mutex& log_mutex() {
 std::unique_ptr<std::ofstream>& log_file() {
   static std::unique_ptr<std::ofstream> f;
   return f;
+}
+std::atomic<bool>& muted() {
+  static std::atomic<bool> m{false};
+  return m;
 }
 bool& progress_pending() {
   static bool pending = false;
@@ -52,7 +57,12 @@ void log_to_file(const std::string& path) {
   log_file() = std::move(f);
 }
 
+void log_mute(bool on) {
+  muted() = on;
+}
+
 void log_line(const std::string& line) {
+  if (muted()) return;
   std::lock_guard<std::mutex> lock(log_mutex());
   if (progress_pending()) {
     std::fputs("\r\033[K", stderr);

@@ -16,7 +16,7 @@ BatchLoader::BatchLoader(const Dataset& data, int64_t batch_size, uint64_t seed,
   batches_per_epoch_ = drop_last ? n / batch_size : (n + batch_size - 1) / batch_size;
 }
 
-Batch BatchLoader::batch(int64_t global_index) {
+Batch BatchLoader::batch(int64_t global_index, int64_t begin, int64_t count) {
   const int64_t epoch = global_index / batches_per_epoch_;
   const int64_t index = global_index % batches_per_epoch_;
   if (epoch != perm_epoch_) {
@@ -26,7 +26,8 @@ Batch BatchLoader::batch(int64_t global_index) {
   }
   const int64_t start = index * batch_size_;
   const int64_t len = std::min(batch_size_, data_.size() - start);
-  auto idx = perm_.narrow(0, start, len);
+  GF_CHECK(begin >= 0 && begin <= len && count <= len - begin, "batch slice out of range");
+  auto idx = perm_.narrow(0, start + begin, count < 0 ? len - begin : count);
   Batch b;
   b.x = data_.x.index_select(0, idx);
   if (data_.y.defined()) b.y = data_.y.index_select(0, idx);

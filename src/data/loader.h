@@ -22,8 +22,9 @@ class BatchLoader {
 
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
   int64_t batch_size() const { return batch_size_; }
-  // The batch at a global position (epoch = index / batches_per_epoch).
-  Batch batch(int64_t global_index);
+  // The batch at a global position (epoch = index / batches_per_epoch); `begin`/`count` take a
+  // slice of it (one rank's share in data-parallel training; count -1: to the end).
+  Batch batch(int64_t global_index, int64_t begin = 0, int64_t count = -1);
 
  private:
   const Dataset& data_;

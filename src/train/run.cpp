@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 
 #include "core/error.h"
 #include "core/file.h"
@@ -18,6 +19,7 @@
 #include "io/image.h"
 #include "models/sampler.h"
 #include "train/config.h"
+#include "train/distributed.h"
 #include "train/losses.h"
 #include "train/monitors.h"
 #include "train/report.h"
@@ -128,13 +130,42 @@ TrainResult run_training(const TrainRequest& request) {
   config.model.num_classes = data.num_classes;
   config.model.validate();
 
-  RunDirectory dir(run_dir, config, resume, request.overwrite);
-  Trainer trainer(config, data);
+  // Data-parallel: join the group first, so that a rank that cannot start fails them all early.
+  const DistributedEnv env = DistributedEnv::from_environment();
+  std::shared_ptr<Distributed> dist;
+  if (env.enabled() && config.train.device == "cuda") {
+    // torchrun's convention: one GPU per local rank.
+    config.train.device = "cuda:" + std::to_string(env.local_rank);
+  }
+  if (env.enabled()) {
+    GF_CHECK(config.train.on_nan != "rollback",
+             "train.on_nan=rollback works in one process only; use train.on_nan=stop with ",
+             env.world_size, " ranks");
+    GF_CHECK(request.dist_timeout_s > 0, "--dist-timeout must be positive");
+    dist = std::make_shared<Distributed>(
+        env, std::chrono::milliseconds(static_cast<int64_t>(request.dist_timeout_s * 1000)),
+        parse_device(config.train.device));
+  } else if (request.distributed) {
+    log_info("--distributed: WORLD_SIZE is unset or 1, training in one process");
+  }
+  // Only rank 0 writes the run directory (and logs); the others train and stay silent.
+  const bool writer = !dist || dist->rank() == 0;
+  struct Mute {
+    bool on;
+    ~Mute() {
+      if (on) log_mute(false);
+    }
+  } mute{!writer};
+  if (!writer) log_mute(true);
+
+  std::optional<RunDirectory> dir;
+  if (writer) dir.emplace(run_dir, config, resume, request.overwrite);
+  Trainer trainer(config, data, dist);
   if (resume) {
     const auto ckpts = list_checkpoints(run_dir);
     GF_CHECK(!ckpts.empty(), run_dir, ": nothing to resume (no checkpoints)");
     trainer.load(ckpts.back());
-    truncate_metrics(dir.path("metrics.jsonl"), trainer.step_index());
+    if (writer) truncate_metrics(dir->path("metrics.jsonl"), trainer.step_index());
     log_info("resumed from ", ckpts.back(), " at step ", trainer.step_index());
   } else if (!config.train.init_from.empty()) {
     const InitReport r = trainer.init_from(resolve_checkpoint(config.train.init_from));
@@ -142,6 +173,14 @@ TrainResult run_training(const TrainRequest& request) {
              r.skipped.size(), " skipped (shape differs), ", r.fresh.size(), " newly initialised");
     for (const auto& t : r.skipped) log_info("  skipped ", t);
     for (const auto& t : r.fresh) log_info("  new     ", t);
+  }
+  if (dist) {
+    log_info("data-parallel: ", dist->world_size(), " ranks (c10d ",
+             parse_device(config.train.device).is_cuda() ? "NCCL" : "Gloo", ", store ",
+             env.master_addr, ":", env.master_port, "), global batch ", config.train.batch, " = ",
+             dist->world_size(), " x ", config.train.batch / dist->world_size(), ", lr_g ",
+             config.train.lr_g, ", lr_d ", config.train.lr_d,
+             " (learning rates are for the global batch; nothing is rescaled)");
   }
 
   const int64_t total = trainer.total_steps();
@@ -154,33 +193,34 @@ TrainResult run_training(const TrainRequest& request) {
   const torch::Tensor marks = data.name == "ring" ? RingSpec{}.centers() : torch::Tensor();
   Monitors monitors(config.monitor, data, make_loss({config.train.loss})->probabilistic());
   std::unique_ptr<Scorer> scorer;
-  if (config.eval.every > 0) {
+  if (config.eval.every > 0 && writer) {
     GF_CHECK(data.is_image(), "eval.every needs an image dataset with an evaluator; ", data.name,
              " has none");
     scorer = std::make_unique<Scorer>(config.data.dataset, config.data.dir, config.eval.evaluator,
                                       config.eval.metrics, config.eval.n);
-    write_file_atomic(dir.path("eval_baseline.json"), scorer->baseline().dump(2) + "\n");
+    write_file_atomic(dir->path("eval_baseline.json"), scorer->baseline().dump(2) + "\n");
     log_info("evaluating every ", config.eval.every, " steps on ", config.eval.n, " samples with ",
              scorer->info().version, " (test accuracy ", scorer->info().test_accuracy,
              "); real-vs-real baseline: ", scorer->baseline().dump());
   }
   // The best FID so far; a resumed run continues from the best its metrics.jsonl recorded.
   double best_fid = std::numeric_limits<double>::infinity();
-  if (resume) {
-    for (const auto& j : read_jsonl(dir.path("metrics.jsonl"))) {
+  if (resume && writer) {
+    for (const auto& j : read_jsonl(dir->path("metrics.jsonl"))) {
       if (j.contains("eval") && j["eval"].contains("fid") && j["eval"]["fid"].is_number()) {
         best_fid = std::min(best_fid, j["eval"]["fid"].get<double>());
       }
     }
   }
-  log_info("run ", dir.dir(), ": ", config.model.arch, " on ", data.name, " (", data.size(),
+  log_info("run ", run_dir, ": ", config.model.arch, " on ", data.name, " (", data.size(),
            " samples), batch ", config.train.batch, ", ", trainer.batches_per_epoch(),
            " batches/epoch, ", total, " steps, ", current_threads(), " thread(s), G ",
            parameter_count(trainer.generator()), " params, D ",
            parameter_count(trainer.discriminator()), " params");
 
   TrainResult result;
-  result.run_dir = dir.dir();
+  result.run_dir = run_dir;
+  result.writer = writer;
   result.total_steps = total;
   std::vector<std::string> pending_warnings;
   auto warn = [&](const std::vector<std::string>& warnings) {
@@ -191,14 +231,16 @@ TrainResult run_training(const TrainRequest& request) {
   };
   double last_diversity = -1;
   auto write_samples = [&]() {
+    if (!writer) return;
     auto s = generate(trainer.sampling_generator(), config.model, sample_seed, grid_n);
-    result.samples = dir.samples_path(trainer.step_index());
+    result.samples = dir->samples_path(trainer.step_index());
     write_png(result.samples, samples_picture(s, marks, classes));
     last_diversity = monitors.diversity(s);
     if (trainer.step_index() > 0)
       warn(monitors.check_diversity(trainer.step_index(), last_diversity));
   };
   auto write_checkpoint = [&]() {
+    if (!writer) return;
     result.checkpoint = checkpoint_path(run_dir, trainer.step_index());
     trainer.save(result.checkpoint);
     prune_checkpoints(run_dir, config.log.keep);
@@ -246,7 +288,7 @@ TrainResult run_training(const TrainRequest& request) {
       const double scale = trainer.lr_scale() * 0.5;
       trainer.load(ckpts.back());
       trainer.set_lr_scale(scale);
-      truncate_metrics(dir.path("metrics.jsonl"), trainer.step_index());
+      truncate_metrics(dir->path("metrics.jsonl"), trainer.step_index());
       warn({concat(e.what(), "; rolled back to ", ckpts.back(), " with the learning rates x", scale,
                    " (rollback ", rollbacks, " of 3)")});
       window_steps = 0;
@@ -266,7 +308,7 @@ TrainResult run_training(const TrainRequest& request) {
     const int64_t step = trainer.step_index();
     const bool last = step == total;
     if (step % config.log.sample_every == 0 || last) write_samples();
-    if (log_now) {
+    if (log_now && writer) {
       const auto now = Clock::now();
       const double window_s = std::chrono::duration<double>(now - window_start).count();
       const double elapsed = std::chrono::duration<double>(now - start).count();
@@ -293,7 +335,7 @@ TrainResult run_training(const TrainRequest& request) {
       if (eval_now) line["eval"] = run_eval();
       if (!pending_warnings.empty()) line["warnings"] = pending_warnings;
       pending_warnings.clear();
-      dir.append_metrics(line);
+      dir->append_metrics(line);
       const double rate = static_cast<double>(result.steps) / std::max(elapsed, 1e-9);
       const std::string status =
           concat("step ", step, "/", total, " epoch ", trainer.epoch(), " | ", fixed(rate, 1),
@@ -312,7 +354,7 @@ TrainResult run_training(const TrainRequest& request) {
     }
     if (step % config.log.checkpoint_every == 0 || last) write_checkpoint();
   }
-  result.report = write_report(run_dir);
+  if (writer) result.report = write_report(run_dir);
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   result.ms_per_step = result.steps > 0 ? 1000.0 * result.seconds / result.steps : 0.0;
   log_info("done: ", result.steps, " steps in ", fixed(result.seconds, 1), " s (",

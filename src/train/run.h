@@ -21,6 +21,10 @@ struct TrainRequest {
   std::string device;                  // --device, empty: from config
   std::string init_from;               // --init-from CHECKPOINT (fine-tuning)
   bool overwrite = false;              // replace an existing run directory
+  // Data-parallel training over the ranks torchrun's variables describe (also when WORLD_SIZE
+  // > 1 without this flag); only rank 0 writes the run directory.
+  bool distributed = false;
+  double dist_timeout_s = 300;  // rendezvous and every collective; a silent rank fails the rest
 };
 
 struct TrainResult {
@@ -32,6 +36,7 @@ struct TrainResult {
   int64_t total_steps = 0;
   double seconds = 0;      // wall time of the training loop
   double ms_per_step = 0;  // mean over this invocation's steps
+  bool writer = true;      // this process wrote the run directory (rank 0, or no ranks)
 };
 
 TrainResult run_training(const TrainRequest& request);

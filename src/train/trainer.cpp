@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <mutex>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
@@ -31,7 +33,10 @@ double grad_norm(torch::nn::Module& m) {
 }
 
 Gan seeded_gan(const RunConfig& config) {
-  // Weight initialisation is the only user of the global generator.
+  // Weight initialisation is the only user of the global generator (locked: ranks of a
+  // data-parallel group may share a process in tests).
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
   torch::manual_seed(derive_seed(static_cast<uint64_t>(config.seed), Stream::kInit));
   return build_gan(config.model);
 }
@@ -66,18 +71,29 @@ void init_module_from(torch::nn::Module& m, torch::serialize::InputArchive& arch
 
 }  // namespace
 
-Trainer::Trainer(const RunConfig& config, const Dataset& data)
+Trainer::Trainer(const RunConfig& config, const Dataset& data, std::shared_ptr<Distributed> dist)
     : config_(config),
       device_(parse_device(config.train.device)),
       gan_(seeded_gan(config)),
       loader_(data, config.train.batch, static_cast<uint64_t>(config.seed)),
       gen_(at::detail::createCPUGenerator(
-          derive_seed(static_cast<uint64_t>(config.seed), Stream::kTrain))) {
+          derive_seed(static_cast<uint64_t>(config.seed), Stream::kTrain))),
+      dist_(std::move(dist)) {
+  const int64_t world = dist_ ? dist_->world_size() : 1;
+  GF_CHECK(config.train.batch % world == 0, "train.batch (", config.train.batch,
+           ") is the global batch and must divide evenly over ", world, " ranks");
+  local_batch_ = config.train.batch / world;
+  local_begin_ = (dist_ ? dist_->rank() : 0) * local_batch_;
   GF_CHECK(!config.model.is_conditional() || data.y.defined(),
            "model.conditional = ", config.model.conditional, " needs labelled data; ", data.name,
            " has no labels");
   gan_.g->to(device_);
   gan_.d->to(device_);
+  // Every rank starts from rank 0's weights (they are equal anyway: same seed).
+  if (dist_) {
+    dist_->broadcast_module(*gan_.g);
+    dist_->broadcast_module(*gan_.d);
+  }
   if (config.train.ema_kimg > 0) {
     ema_ = std::make_unique<Ema>(config.model, *gan_.g, config.train.ema_kimg,
                                  config.train.ema_rampup);
@@ -112,16 +128,30 @@ torch::Tensor Trainer::random_labels(int64_t n) {
   return torch::randint(config_.model.num_classes, {n}, gen_, torch::kInt64).to(device_);
 }
 
+torch::Tensor Trainer::local(const torch::Tensor& global) const {
+  if (!dist_ || !global.defined()) return global;
+  return global.narrow(0, local_begin_, local_batch_);
+}
+
 // What D sees: instance noise (decaying to 0), then the DiffAugment policy, on reals and fakes.
 torch::Tensor Trainer::d_input(const torch::Tensor& x) {
   const TrainOptions& o = config_.train;
+  if (o.instance_noise <= 0 && o.augment == "none") return x;
+  // The noise and augmentation are drawn for the whole global batch; this rank's rows sit at its
+  // offset, so each sample gets the draw it gets in a single process.
   torch::Tensor out = x;
+  if (dist_) {
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape[0] = config_.train.batch;
+    out = torch::zeros(shape, x.options())
+              .slice_scatter(x, 0, local_begin_, local_begin_ + local_batch_);
+  }
   if (o.instance_noise > 0) {
     const double until = o.instance_noise_until * static_cast<double>(total_steps());
     const double sigma = o.instance_noise * std::max(0.0, 1.0 - static_cast<double>(step_) / until);
     out = instance_noise(out, sigma, gen_);
   }
-  return diff_augment(out, o.augment, gen_);
+  return local(diff_augment(out, o.augment, gen_));
 }
 
 StepStats Trainer::step(bool with_grad_norms) {
@@ -136,12 +166,11 @@ StepStats Trainer::step(bool with_grad_norms) {
   StepStats s;
   torch::Tensor fake, fake_labels;
   for (int64_t k = 0; k < o.n_critic; ++k) {
-    auto batch = loader_.batch(step_ * o.n_critic + k);
+    auto batch = loader_.batch(step_ * o.n_critic + k, local_begin_, local_batch_);
     auto real = batch.x.to(device_);
     auto labels = batch.y.defined() ? batch.y.to(device_) : torch::Tensor();
-    const int64_t n = real.size(0);
-    auto z = random_latents(spec, n, gen_, device_);
-    fake_labels = random_labels(n);
+    auto z = local(random_latents(spec, o.batch, gen_, device_));
+    fake_labels = local(random_labels(o.batch));
     // The last critic step's G(z) also serves G's update: G does not change in between.
     fake = gan_.g->forward(z, fake_labels);
 
@@ -158,7 +187,8 @@ StepStats Trainer::step(bool with_grad_norms) {
       objective = objective + penalty * (0.5 * o.r1_gamma * static_cast<double>(o.r1_every));
     }
     if (o.loss == "wgan-gp") {
-      auto gp = gradient_penalty(*gan_.d, real, fake, fake_labels, gen_);
+      auto eps = local(torch::rand({o.batch}, gen_, torch::kFloat32));
+      auto gp = gradient_penalty_with(*gan_.d, real, fake, fake_labels, eps);
       s.gp = gp.item<double>();
       objective = objective + gp * o.gp_lambda;
     }
@@ -171,6 +201,7 @@ StepStats Trainer::step(bool with_grad_norms) {
     }
     opt_d_->zero_grad();
     objective.backward();
+    if (dist_) dist_->average_gradients(*gan_.d);
     if (with_grad_norms && k == o.n_critic - 1) s.grad_norm_d = grad_norm(*gan_.d);
     opt_d_->step();
     if (o.loss == "wgan") {
@@ -196,10 +227,20 @@ StepStats Trainer::step(bool with_grad_norms) {
     objective_g = objective_g + F::cross_entropy(out.class_logits, fake_labels) * o.aux_weight;
   opt_g_->zero_grad();
   objective_g.backward();
+  if (dist_) dist_->average_gradients(*gan_.g);
   if (with_grad_norms) s.grad_norm_g = grad_norm(*gan_.g);
   opt_g_->step();
   set_requires_grad(*gan_.d, true);
   s.loss_g = loss_g.item<double>();
+  if (dist_) {
+    // The global batch's statistics (every rank sees the same, so a NaN stops all of them).
+    auto v =
+        torch::tensor({s.loss_d, s.loss_g, s.d_real, s.d_fake, s.r1, s.gp, s.aux}, torch::kFloat64);
+    dist_->average({v});
+    auto a = v.accessor<double, 1>();
+    s.loss_d = a[0], s.loss_g = a[1], s.d_real = a[2], s.d_fake = a[3];
+    s.r1 = a[4], s.gp = a[5], s.aux = a[6];
+  }
 
   if (!std::isfinite(s.loss_d) || !std::isfinite(s.loss_g)) {
     throw DivergedError(concat("training diverged at step ", step_ + 1, ": loss_d = ", s.loss_d,
@@ -247,6 +288,15 @@ void Trainer::load(const std::string& path) {
   }
   step_ = r.meta().at("step").get<int64_t>();
   lr_scale_ = r.meta().value("lr_scale", 1.0);
+  broadcast_state();
+}
+
+void Trainer::broadcast_state() {
+  // Every rank read the same checkpoint; rank 0's copy settles any doubt.
+  if (!dist_) return;
+  dist_->broadcast_module(*gan_.g);
+  dist_->broadcast_module(*gan_.d);
+  if (ema_) dist_->broadcast_module(ema_->model());
 }
 
 InitReport Trainer::init_from(const std::string& path) {
@@ -260,6 +310,7 @@ InitReport Trainer::init_from(const std::string& path) {
         concat(path, ": cannot read weights (", first_line(e.what_without_backtrace()), ")"));
   }
   if (ema_) copy_weights(*gan_.g, ema_->model());
+  broadcast_state();
   return report;
 }
 

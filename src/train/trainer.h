@@ -17,6 +17,7 @@
 #include "data/loader.h"
 #include "models/registry.h"
 #include "train/config.h"
+#include "train/distributed.h"
 #include "train/ema.h"
 #include "train/losses.h"
 
@@ -47,8 +48,13 @@ struct InitReport {
 
 class Trainer {
  public:
-  // `config.model` must be resolved (out_shape set); `data` must outlive the trainer.
-  Trainer(const RunConfig& config, const Dataset& data);
+  // `config.model` must be resolved (out_shape set); `data` must outlive the trainer. With
+  // `dist`, this trainer is one rank of a data-parallel group: it trains on its slice of every
+  // global batch of train.batch samples, gradients and statistics are averaged over the ranks,
+  // and all random draws are made for the whole global batch (each rank keeps its slice), so the
+  // run equals a single process's with the same global batch, whatever the world size.
+  Trainer(const RunConfig& config, const Dataset& data,
+          std::shared_ptr<Distributed> dist = nullptr);
 
   // One training step; `with_grad_norms` also measures the gradient norms.
   StepStats step(bool with_grad_norms = false);
@@ -79,6 +85,9 @@ class Trainer {
  private:
   torch::Tensor random_labels(int64_t n);
   torch::Tensor d_input(const torch::Tensor& x);
+  // This rank's rows of a tensor drawn for the whole global batch.
+  torch::Tensor local(const torch::Tensor& global) const;
+  void broadcast_state();
 
   RunConfig config_;
   torch::Device device_;
@@ -91,6 +100,9 @@ class Trainer {
   at::Generator gen_;
   int64_t step_ = 0;
   double lr_scale_ = 1.0;
+  std::shared_ptr<Distributed> dist_;
+  int64_t local_begin_ = 0;  // this rank's rows of a global batch
+  int64_t local_batch_ = 0;
 };
 
 }  // namespace gf
