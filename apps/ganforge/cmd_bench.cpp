@@ -5,8 +5,10 @@
 #include "core/error.h"
 #include "core/runtime.h"
 #include "models/generator_file.h"
+#ifdef GF_WITH_SERVE
 #include "serve/api.h"
 #include "serve/generate.h"
+#endif
 #include "train/bench.h"
 #include "train/config.h"
 
@@ -40,6 +42,7 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("--requests", o->requests, "timed requests (with --model)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   return [o] {
+#ifdef GF_WITH_SERVE
     if (!o->model.empty()) {
       set_threads(static_cast<int>(o->threads));
       LoadedGenerator model = load_generator(o->model);
@@ -53,6 +56,9 @@ Action add_bench(CLI::App& app) {
       std::printf("%s\n", serve::time_requests_in_process(req, model, o->requests).dump().c_str());
       return;
     }
+#else
+    GF_CHECK(o->model.empty(), "bench --model needs a build with `ganforge serve`");
+#endif
     GF_CHECK(!o->config.empty(), "bench needs --config (training) or --model (a request)");
     RunConfig config = load_run_config(o->config, o->overrides);
     set_threads(static_cast<int>(o->threads > 0 ? o->threads : config.train.threads));

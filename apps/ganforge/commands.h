@@ -11,7 +11,9 @@ using Action = std::function<void()>;
 
 Action add_train(CLI::App& app);
 Action add_sample(CLI::App& app);
+#ifdef GF_WITH_SERVE
 Action add_serve(CLI::App& app);
+#endif
 Action add_info(CLI::App& app);
 Action add_export(CLI::App& app);
 Action add_bench(CLI::App& app);

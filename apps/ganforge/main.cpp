@@ -20,7 +20,9 @@ int main(int argc, char** argv) {
   std::map<std::string, gf::cli::Action> actions;
   actions["train"] = gf::cli::add_train(app);
   actions["sample"] = gf::cli::add_sample(app);
+#ifdef GF_WITH_SERVE
   actions["serve"] = gf::cli::add_serve(app);
+#endif
   actions["info"] = gf::cli::add_info(app);
   actions["export"] = gf::cli::add_export(app);
   actions["bench"] = gf::cli::add_bench(app);

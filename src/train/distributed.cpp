@@ -33,11 +33,19 @@ std::string str_var(const char* name, const std::string& fallback) {
 
 }  // namespace
 
+#ifdef GF_WITH_C10D
 class ProcessGroupHandle {
  public:
   c10::intrusive_ptr<c10d::Store> store;
+#if TORCH_VERSION_MAJOR >= 2
+  c10::intrusive_ptr<c10d::Backend> pg;  // LibTorch 2 splits process groups into backends
+#else
   c10::intrusive_ptr<c10d::ProcessGroup> pg;
+#endif
 };
+#else
+class ProcessGroupHandle {};
+#endif
 
 DistributedEnv DistributedEnv::from_environment() {
   DistributedEnv e;
@@ -59,6 +67,12 @@ DistributedEnv DistributedEnv::from_environment() {
 Distributed::Distributed(const DistributedEnv& env, std::chrono::milliseconds timeout,
                          const torch::Device& device)
     : env_(env), timeout_(timeout), pg_(std::make_unique<ProcessGroupHandle>()) {
+#ifndef GF_WITH_C10D
+  (void)device;
+  throw Error(
+      concat("this ganforge was built without c10d's Gloo headers (libgloo-dev); it cannot ",
+             "train with ", env.world_size, " ranks"));
+#else
   try {
     c10d::TCPStoreOptions opts;
     opts.port = static_cast<std::uint16_t>(env.master_port);
@@ -98,6 +112,7 @@ Distributed::Distributed(const DistributedEnv& env, std::chrono::milliseconds ti
                        env.master_addr, ":", env.master_port, ", timeout ", timeout.count() / 1000,
                        " s): ", first_line(e.what())));
   }
+#endif
 }
 
 Distributed::~Distributed() = default;
@@ -136,6 +151,7 @@ void Distributed::bucketed(const std::vector<torch::Tensor>& tensors, Collective
   }
 }
 
+#ifdef GF_WITH_C10D
 void Distributed::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
   bucketed(tensors, [&](std::vector<torch::Tensor>& b) {
     c10d::BroadcastOptions o;
@@ -152,6 +168,12 @@ void Distributed::average(const std::vector<torch::Tensor>& tensors) {
   });
 }
 
+#else
+// Unreachable: the constructor refuses to make a group without c10d.
+void Distributed::broadcast(const std::vector<torch::Tensor>&, int) {}
+void Distributed::average(const std::vector<torch::Tensor>&) {}
+#endif
+
 void Distributed::average_gradients(torch::nn::Module& module) {
   std::vector<torch::Tensor> grads;
   for (const auto& p : module.parameters()) {
@@ -165,11 +187,6 @@ void Distributed::broadcast_module(torch::nn::Module& module) {
   for (const auto& p : module.parameters()) all.push_back(p);
   for (const auto& b : module.buffers()) all.push_back(b);
   broadcast(all);
-}
-
-void Distributed::barrier() {
-  bucketed({torch::zeros({1})},
-           [&](std::vector<torch::Tensor>& b) { pg_->pg->allreduce(b)->wait(timeout_); });
 }
 
 }  // namespace gf

@@ -54,7 +54,6 @@ class Distributed {
   void average_gradients(torch::nn::Module& module);
   // Rank 0's parameters and buffers on every rank.
   void broadcast_module(torch::nn::Module& module);
-  void barrier();
 
   // PyTorch DDP's default bucket size.
   static constexpr int64_t kBucketBytes = 25 * 1024 * 1024;

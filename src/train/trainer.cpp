@@ -234,9 +234,12 @@ StepStats Trainer::step(bool with_grad_norms) {
   s.loss_g = loss_g.item<double>();
   if (dist_) {
     // The global batch's statistics (every rank sees the same, so a NaN stops all of them).
+    // On the device: NCCL reduces device tensors.
     auto v =
-        torch::tensor({s.loss_d, s.loss_g, s.d_real, s.d_fake, s.r1, s.gp, s.aux}, torch::kFloat64);
+        torch::tensor({s.loss_d, s.loss_g, s.d_real, s.d_fake, s.r1, s.gp, s.aux}, torch::kFloat64)
+            .to(device_);
     dist_->average({v});
+    v = v.cpu();
     auto a = v.accessor<double, 1>();
     s.loss_d = a[0], s.loss_g = a[1], s.d_real = a[2], s.d_fake = a[3];
     s.r1 = a[4], s.gp = a[5], s.aux = a[6];

@@ -81,6 +81,12 @@ std::vector<Trace> train_ranks(const RunConfig& c, const Dataset& data, int worl
   return traces;
 }
 
+#ifdef GF_WITH_C10D
+#define GF_NEEDS_C10D()
+#else
+#define GF_NEEDS_C10D() GTEST_SKIP() << "built without c10d (no Gloo headers)"
+#endif
+
 void expect_data_parallel_equals_single(const RunConfig& c) {
   const Dataset data = load_dataset(c.data, 0);
   const int steps = 40;
@@ -104,10 +110,12 @@ void expect_data_parallel_equals_single(const RunConfig& c) {
 }
 
 TEST(Distributed, TwoRanksEqualOneProcessWithTheWholeBatch) {
+  GF_NEEDS_C10D();
   expect_data_parallel_equals_single(ring_config({}));
 }
 
 TEST(Distributed, RandomDrawsFollowTheGlobalBatch) {
+  GF_NEEDS_C10D();
   // WGAN-GP's interpolation weights, instance noise and R1 are drawn per sample of the global
   // batch, so they too match the single process.
   expect_data_parallel_equals_single(
@@ -138,6 +146,7 @@ TEST(Distributed, EnvironmentIsValidated) {
 }
 
 TEST(Distributed, UnreachableStoreFailsWithinTheTimeout) {
+  GF_NEEDS_C10D();
   DistributedEnv env;
   env.rank = 1;  // a client: nobody hosts the store
   env.world_size = 2;
@@ -150,6 +159,7 @@ TEST(Distributed, UnreachableStoreFailsWithinTheTimeout) {
 }
 
 TEST(Distributed, GlobalBatchMustSplitEvenly) {
+  GF_NEEDS_C10D();
   RunConfig c = ring_config({"train.batch=63"});
   const Dataset data = load_dataset(c.data, 0);
   const auto ranks = [&] {
