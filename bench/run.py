@@ -4,6 +4,7 @@ models, batch, optimizer, loss and thread count, interleaved in one run, plus th
 product ceilings and the cost curve. Writes BENCHMARKS.md, bench/results.json, bench/scaling.svg.
 
 Usage: /usr/bin/python3 bench/run.py [reps=3] [steps=30]
+       python3 bench/run.py device=cuda gf=build-cuda/ganforge   (a CUDA build on a GPU machine)
 """
 import json
 import os
@@ -15,7 +16,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GF = os.path.join(ROOT, "build", "ganforge")
-PY = "/usr/bin/python3"
+PY = "/usr/bin/python3" if os.path.exists("/usr/lib/python3/dist-packages/torch") else sys.executable
 ARGS = dict(a.split("=", 1) for a in sys.argv[1:])
 REPS = int(ARGS.get("reps", 3))
 STEPS = int(ARGS.get("steps", 30))
@@ -52,7 +53,48 @@ def step_flops(fg, fd):
     return 3 * fg + 8 * fd
 
 
+def cuda_main(device):
+    """GPU numbers (a CUDA build, `device=cuda`): ganforge and the PyTorch peer on the GPU, same
+    models and batches plus larger batches; prints a markdown table and writes
+    bench/results_cuda.json. BENCHMARKS.md's CUDA section is pasted from it."""
+    gf = ARGS.get("gf", GF)
+    rows = []
+    for name, config, peer, batches in [
+            ("mlp (seed)", "configs/mlp_mnist.json", "bench/peers/mlp_gan.py", (128, 4096)),
+            ("dcgan 28x28", "configs/dcgan_mnist.json", "bench/peers/dcgan.py", (64, 2048))]:
+        for batch in batches:
+            gfr, pyr = [], []
+            for _ in range(REPS):
+                gfr.append(run_json([gf, "bench", "--config", config, "--steps", str(STEPS),
+                                     "--set", f"train.batch={batch}", "--set", "train.ema_kimg=0",
+                                     "--set", f"train.device={device}"]
+                                    + (["--no-generation"] if batch != batches[0] else [])))
+                pyr.append(run_json([PY, peer, f"batch={batch}", f"steps={STEPS}", f"device={device}"]))
+            g_ms = statistics.median(r["ms_per_step"] for r in gfr)
+            p_ms = statistics.median(r["ms_per_step"] for r in pyr)
+            row = {"model": name, "batch": batch, "ganforge_ms": g_ms, "peer_ms": p_ms,
+                   "speedup": p_ms / g_ms, "images_per_s": batch * 1000 / g_ms,
+                   "ganforge_rss_mib": statistics.median(r["peak_rss_mib"] for r in gfr)}
+            if "gen_images_per_s_batch256" in gfr[0]:
+                row["gen_ips_b1"] = statistics.median(r["gen_images_per_s_batch1"] for r in gfr)
+                row["gen_ips_b256"] = statistics.median(r["gen_images_per_s_batch256"] for r in gfr)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    json.dump({"device": device, "rows": rows, "date": time.strftime("%Y-%m-%d"),
+               "torch": subprocess.run([PY, "-c", "import torch; print(torch.__version__, torch.cuda.get_device_name())"],
+                                       capture_output=True, text=True).stdout.strip()},
+              open(os.path.join(ROOT, "bench", "results_cuda.json"), "w"), indent=1)
+    print("| model | batch | ganforge ms/step | PyTorch ms/step | speed-up | images/s | generation images/s (batch 1 / 256) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        gen = f"{r['gen_ips_b1']:.0f} / {r['gen_ips_b256']:.0f}" if "gen_ips_b1" in r else ""
+        print(f"| {r['model']} | {r['batch']} | {r['ganforge_ms']:.2f} | {r['peer_ms']:.2f} | "
+              f"{r['speedup']:.2f}x | {r['images_per_s']:.0f} | {gen} |")
+
+
 def main():
+    if ARGS.get("device", "cpu") != "cpu":
+        return cuda_main(ARGS["device"])
     coretype = run_json([GF, "bench", "--config", "configs/mlp_mnist.json", "--steps", "1",
                          "--warmup", "0", "--no-generation"]).get("blas_coretype", "")
     fast_env = {"OPENBLAS_CORETYPE": coretype} if coretype else {}

@@ -18,18 +18,20 @@ def peak_rss_mib():
     return 0.0
 
 
-def run(g, d, z_dim, batch, image_shape, lr, betas, steps, warmup, threads):
+def run(g, d, z_dim, batch, image_shape, lr, betas, steps, warmup, threads, device="cpu"):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    data = torch.rand(batch * 4, *image_shape) * 2 - 1
+    g.to(device)
+    d.to(device)
+    data = (torch.rand(batch * 4, *image_shape) * 2 - 1).to(device)
     opt_g = torch.optim.Adam(g.parameters(), lr, betas=betas)
     opt_d = torch.optim.Adam(d.parameters(), lr, betas=betas)
     times = []
     for i in range(warmup + steps):
         t = time.perf_counter()
-        idx = torch.randint(0, data.shape[0], (batch,))
+        idx = torch.randint(0, data.shape[0], (batch,), device=device)
         real = data[idx]
-        z = torch.randn(batch, z_dim)
+        z = torch.randn(batch, z_dim, device=device)
         fake = g(z)
         lr_ = d(real).view(-1)
         lf = d(fake.detach()).view(-1)
@@ -45,7 +47,7 @@ def run(g, d, z_dim, batch, image_shape, lr, betas, steps, warmup, threads):
         opt_g.step()
         for p in d.parameters():
             p.requires_grad_(True)
-        loss_d.item(), loss_g.item()
+        loss_d.item(), loss_g.item()  # host sync: the step is done (on a GPU too)
         if i >= warmup:
             times.append((time.perf_counter() - t) * 1000)
     times.sort()
@@ -57,4 +59,4 @@ def run(g, d, z_dim, batch, image_shape, lr, betas, steps, warmup, threads):
 def args():
     a = dict(arg.split("=", 1) for arg in sys.argv[1:])
     return (int(a.get("batch", 128)), int(a.get("steps", 30)), int(a.get("warmup", 5)),
-            int(a.get("threads", 1)), float(a.get("width", 1.0)))
+            int(a.get("threads", 1)), float(a.get("width", 1.0)), a.get("device", "cpu"))

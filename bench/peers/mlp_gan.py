@@ -5,7 +5,7 @@ import torch.nn as nn
 
 from common import args, run
 
-batch, steps, warmup, threads, width = args()
+batch, steps, warmup, threads, width, device = args()
 
 
 def mlp(sizes, tanh):
@@ -22,4 +22,4 @@ def mlp(sizes, tanh):
 w = lambda n: int(n * width)
 g = nn.Sequential(mlp([100, w(128), w(256), w(512), 784], True), nn.Unflatten(1, (1, 28, 28)))
 d = nn.Sequential(nn.Flatten(), mlp([784, w(512), w(256), w(128), 1], False))
-run(g, d, 100, batch, (1, 28, 28), 2e-4, (0.9, 0.999), steps, warmup, threads)
+run(g, d, 100, batch, (1, 28, 28), 2e-4, (0.9, 0.999), steps, warmup, threads, device)
