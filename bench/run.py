@@ -230,7 +230,7 @@ def write_markdown(m, rows, scaling):
              "the environment also sets OPENBLAS_CORETYPE=Haswell); ganforge's automatic choice "
              "(Cooperlake, from the CPU's AVX512-BF16 flag) gives the same one-thread fp32 rate here. The "
              "generic-kernel fallback described in DESIGN.md was not reproduced on this machine.")
-    L.append("- Adam's update is fused (`src/train/fused_adam.cpp`: one pass over p, g, m, v per tensor, "
+    L.append("- Adam's update is fused (`src/train/fused_optim.cpp`: one pass over p, g, m, v per tensor, "
              "matching torch::optim::Adam to 1e-6 over 100 steps): about 1 ms (6-10%) off the seed MLP's "
              "step against torch::optim::Adam in the same binary.")
     L.append("- Not done yet (issue 6 stays open): a fused RMSprop, `--precision bf16` with CPU autocast "

@@ -1,11 +1,10 @@
 #include "train/optim.h"
 
 #include <torch/optim/adam.h>
-#include <torch/optim/rmsprop.h>
 #include <torch/optim/sgd.h>
 
 #include "core/names.h"
-#include "train/fused_adam.h"
+#include "train/fused_optim.h"
 
 namespace gf {
 
@@ -22,7 +21,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
                                                         double lr) {
   check_optimizer_name(o.optimizer);
   if (o.optimizer == "rmsprop") {
-    return std::make_unique<torch::optim::RMSprop>(
+    return std::make_unique<FusedRmsprop>(
         std::move(params), torch::optim::RMSpropOptions(lr).alpha(o.alpha).momentum(o.momentum));
   }
   if (o.optimizer == "sgd") {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "test_util.h"
-#include "train/fused_adam.h"
+#include "train/fused_optim.h"
 #include "train/monitors.h"
 #include "train/trainer.h"
 
@@ -127,6 +127,47 @@ TEST(FusedAdam, MatchesTorchAdamOver100Steps) {
   d[0].sum().backward();
   fallback.step();
   EXPECT_FALSE(fallback.last_step_fused());
+}
+
+TEST(FusedRmsprop, MatchesTorchRmspropOver100Steps) {
+  for (const double momentum : {0.0, 0.9}) {
+    auto make = [] {
+      torch::manual_seed(7);
+      return std::vector<torch::Tensor>{torch::randn({64, 33}).requires_grad_(),
+                                        torch::randn({33}).requires_grad_()};
+    };
+    auto a = make(), b = make();
+    const auto options = torch::optim::RMSpropOptions(1e-3).alpha(0.9).momentum(momentum);
+    torch::optim::RMSprop ref(a, options);
+    FusedRmsprop fused(b, options);
+    torch::manual_seed(1);
+    auto x = torch::randn({16, 64});
+    for (int step = 0; step < 100; ++step) {
+      for (auto* side : {&a, &b}) {
+        auto& p = *side;
+        // Targets far from the start: no gradient crosses zero, where RMSprop's g / sqrt(s)
+        // turns last-bit differences into steps of lr (as any two implementations would).
+        auto loss =
+            (p[0] - 5 - x.narrow(1, 0, 33).repeat({4, 1})).pow(2).sum() + (p[1] + 5).pow(2).sum();
+        for (auto& t : p) t.mutable_grad() = torch::Tensor();
+        loss.backward();
+      }
+      ref.step();
+      fused.step();
+      ASSERT_TRUE(fused.last_step_fused());
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-6) << i << " momentum " << momentum;
+      // And it moved: the comparison is not between two untouched tensors.
+      EXPECT_GT((a[i] - make()[i]).abs().max().item<double>(), 1e-3);
+    }
+  }
+  // Centered RMSprop takes the original path.
+  std::vector<torch::Tensor> c = {torch::randn({4}).requires_grad_()};
+  FusedRmsprop centered(c, torch::optim::RMSpropOptions(1e-3).centered(true));
+  c[0].sum().backward();
+  centered.step();
+  EXPECT_FALSE(centered.last_step_fused());
 }
 
 }  // namespace
