@@ -27,6 +27,8 @@ Action add_train(CLI::App& app) {
   cmd->add_option("--threads", req->threads, "intra-op threads (0: default)")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--device", req->device, "cpu | cuda | cuda:N");
+  cmd->add_option("--precision", req->precision,
+                  "fp32 | bf16 (mixed precision: bf16 matrix products, fp32 weights and loss)");
   cmd->add_flag("--overwrite", req->overwrite, "replace an existing run directory");
   cmd->add_option("--init-from", req->init_from,
                   "start G and D from another run's checkpoint (fine-tuning)");

@@ -1,5 +1,8 @@
 #include "core/runtime.h"
 
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -64,6 +67,57 @@ torch::Device parse_device(const std::string& name) {
              "' does not exist; this machine has ", torch::cuda::device_count(), " CUDA device(s)");
   }
   return device;
+}
+
+void check_precision(const std::string& precision) {
+  GF_CHECK(precision == "fp32" || precision == "bf16", "unknown precision '", precision,
+           "'; valid: fp32, bf16");
+}
+
+// LibTorch 2 names the autocast switches by device type; 1.13 has one pair per device.
+AutocastScope::AutocastScope(const std::string& precision, const torch::Device& device) {
+  check_precision(precision);
+  on_ = precision == "bf16";
+  if (!on_) return;
+  cuda_ = device.is_cuda();
+#if TORCH_VERSION_MAJOR >= 2
+  const auto type = cuda_ ? at::kCUDA : at::kCPU;
+  was_enabled_ = at::autocast::is_autocast_enabled(type);
+  was_dtype_ = at::autocast::get_autocast_dtype(type);
+  at::autocast::set_autocast_enabled(type, true);
+  at::autocast::set_autocast_dtype(type, at::kBFloat16);
+#else
+  was_enabled_ = cuda_ ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+  was_dtype_ =
+      cuda_ ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+  if (cuda_) {
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+  } else {
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  }
+#endif
+  at::autocast::increment_nesting();
+}
+
+AutocastScope::~AutocastScope() {
+  if (!on_) return;
+  // The bf16 copies of the weights are cached for the scope; a new step casts them afresh.
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if TORCH_VERSION_MAJOR >= 2
+  const auto type = cuda_ ? at::kCUDA : at::kCPU;
+  at::autocast::set_autocast_enabled(type, was_enabled_);
+  at::autocast::set_autocast_dtype(type, was_dtype_);
+#else
+  if (cuda_) {
+    at::autocast::set_enabled(was_enabled_);
+    at::autocast::set_autocast_gpu_dtype(was_dtype_);
+  } else {
+    at::autocast::set_cpu_enabled(was_enabled_);
+    at::autocast::set_autocast_cpu_dtype(was_dtype_);
+  }
+#endif
 }
 
 }  // namespace gf

@@ -25,4 +25,26 @@ int current_threads();
 // "cpu", "cuda" or "cuda:N"; an unknown or unavailable device is a gf::Error.
 torch::Device parse_device(const std::string& name);
 
+// Training precision: "fp32", or "bf16" for mixed precision (autocast); else a gf::Error.
+void check_precision(const std::string& precision);
+
+// Mixed precision while alive (PyTorch autocast on `device`): with "bf16", matrix products and
+// convolutions run in bfloat16 (AMX / AVX512-BF16 on the CPU, tensor cores on GPUs) on bf16
+// copies of the fp32 weights; the ops autocast keeps in fp32 stay fp32, and the weights, their
+// gradients and the optimizer state stay fp32. "fp32" does nothing. Run backward() after the
+// scope ends, as PyTorch recommends.
+class AutocastScope {
+ public:
+  AutocastScope(const std::string& precision, const torch::Device& device);
+  ~AutocastScope();
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool on_ = false;
+  bool cuda_ = false;
+  bool was_enabled_ = false;
+  at::ScalarType was_dtype_ = at::kBFloat16;
+};
+
 }  // namespace gf

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/json_config.h"
 #include "core/names.h"
+#include "core/runtime.h"
 #include "eval/evaluate.h"
 #include "train/losses.h"
 #include "train/optim.h"
@@ -15,7 +16,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainOptions, batch, epochs, steps, loss, g_l
                                    lr_decay_start, r1_gamma, r1_every, gp_lambda, clip,
                                    label_smoothing, instance_noise, instance_noise_until, augment,
                                    aux_weight, ema_kimg, ema_rampup, on_nan, init_from, threads,
-                                   device)
+                                   device, precision)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LogOptions, every, sample_every, checkpoint_every, keep, grid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MonitorOptions, diversity_min, imbalance_eps, imbalance_lines)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvalOptions, every, metrics, n, evaluator)
@@ -53,6 +54,7 @@ void TrainOptions::validate() const {
   GF_CHECK(ema_kimg >= 0 && ema_kimg <= 1e6, "train.ema_kimg must be in [0, 1e6]");
   GF_CHECK(ema_rampup >= 0 && ema_rampup <= 1, "train.ema_rampup must be in [0, 1]");
   check_name("train.on_nan", on_nan, {"stop", "rollback"});
+  check_precision(precision);
   GF_CHECK(threads >= 0 && threads <= 1024, "train.threads must be between 0 and 1024");
 }
 

@@ -44,6 +44,8 @@ struct TrainOptions {
   std::string init_from;        // checkpoint to start G and D from (fine-tuning)
   int64_t threads = 0;          // 0: the measured default (see BENCHMARKS.md)
   std::string device = "cpu";   // cpu | cuda | cuda:N
+  // fp32 | bf16: mixed precision (autocast; bf16 products, fp32 weights, gradients and loss)
+  std::string precision = "fp32";
 
   void validate() const;
   nlohmann::json to_json() const;

@@ -42,6 +42,7 @@ std::vector<std::string> flag_overrides(const TrainRequest& r) {
   if (r.seed >= 0) o.push_back("seed=" + std::to_string(r.seed));
   if (r.threads >= 0) o.push_back("train.threads=" + std::to_string(r.threads));
   if (!r.device.empty()) o.push_back("train.device=" + r.device);
+  if (!r.precision.empty()) o.push_back("train.precision=" + r.precision);
   if (!r.init_from.empty()) o.push_back("train.init_from=" + r.init_from);
   return o;
 }

@@ -19,6 +19,7 @@ struct TrainRequest {
   int64_t seed = -1;                   // --seed, -1: from config
   int64_t threads = -1;                // --threads, -1: from config
   std::string device;                  // --device, empty: from config
+  std::string precision;               // --precision fp32|bf16, empty: from config
   std::string init_from;               // --init-from CHECKPOINT (fine-tuning)
   bool overwrite = false;              // replace an existing run directory
   // Data-parallel training over the ranks torchrun's variables describe (also when WORLD_SIZE

@@ -128,6 +128,14 @@ torch::Tensor Trainer::random_labels(int64_t n) {
   return torch::randint(config_.model.num_classes, {n}, gen_, torch::kInt64).to(device_);
 }
 
+DOutput Trainer::d_forward(const torch::Tensor& x, const torch::Tensor& labels) {
+  DOutput out = gan_.d->forward(x, labels);
+  // Losses and D's statistics in fp32 also when autocast made the logits bf16.
+  out.logits = out.logits.to(torch::kFloat32);
+  if (out.class_logits.defined()) out.class_logits = out.class_logits.to(torch::kFloat32);
+  return out;
+}
+
 torch::Tensor Trainer::local(const torch::Tensor& global) const {
   if (!dist_ || !global.defined()) return global;
   return global.narrow(0, local_begin_, local_batch_);
@@ -171,33 +179,37 @@ StepStats Trainer::step(bool with_grad_norms) {
     auto labels = batch.y.defined() ? batch.y.to(device_) : torch::Tensor();
     auto z = local(random_latents(spec, o.batch, gen_, device_));
     fake_labels = local(random_labels(o.batch));
-    // The last critic step's G(z) also serves G's update: G does not change in between.
-    fake = gan_.g->forward(z, fake_labels);
-
     const bool r1 = o.r1_gamma > 0 && (step_ * o.n_critic + k) % o.r1_every == 0;
     if (r1) real.requires_grad_(true);
-    auto real_out = gan_.d->forward(d_input(real), labels);
-    auto fake_out = gan_.d->forward(d_input(fake.detach()), fake_labels);
-    auto loss_d = loss_->d_loss(real_out.logits, fake_out.logits);
-    auto objective = loss_d;
-    if (r1) {
-      // Lazy regularisation (Karras et al. 2020, StyleGAN2, appendix B): every k steps, x k.
-      auto penalty = r1_penalty(real_out.logits, real);
-      s.r1 = penalty.item<double>();
-      objective = objective + penalty * (0.5 * o.r1_gamma * static_cast<double>(o.r1_every));
-    }
-    if (o.loss == "wgan-gp") {
-      auto eps = local(torch::rand({o.batch}, gen_, torch::kFloat32));
-      auto gp = gradient_penalty_with(*gan_.d, real, fake, fake_labels, eps);
-      s.gp = gp.item<double>();
-      objective = objective + gp * o.gp_lambda;
-    }
-    if (acgan) {
-      // AC-GAN (Odena et al. 2017, eq. 2): D also classifies reals and fakes by their labels.
-      auto aux = F::cross_entropy(real_out.class_logits, labels);
-      s.aux = aux.item<double>();
-      objective =
-          objective + (aux + F::cross_entropy(fake_out.class_logits, fake_labels)) * o.aux_weight;
+    DOutput real_out, fake_out;
+    torch::Tensor loss_d, objective;
+    {
+      AutocastScope autocast(o.precision, device_);
+      // The last critic step's G(z) also serves G's update: G does not change in between.
+      fake = gan_.g->forward(z, fake_labels);
+      real_out = d_forward(d_input(real), labels);
+      fake_out = d_forward(d_input(fake.detach()), fake_labels);
+      loss_d = loss_->d_loss(real_out.logits, fake_out.logits);
+      objective = loss_d;
+      if (r1) {
+        // Lazy regularisation (Karras et al. 2020, StyleGAN2, appendix B): every k steps, x k.
+        auto penalty = r1_penalty(real_out.logits, real);
+        s.r1 = penalty.item<double>();
+        objective = objective + penalty * (0.5 * o.r1_gamma * static_cast<double>(o.r1_every));
+      }
+      if (o.loss == "wgan-gp") {
+        auto eps = local(torch::rand({o.batch}, gen_, torch::kFloat32));
+        auto gp = gradient_penalty_with(*gan_.d, real, fake, fake_labels, eps);
+        s.gp = gp.item<double>();
+        objective = objective + gp * o.gp_lambda;
+      }
+      if (acgan) {
+        // AC-GAN (Odena et al. 2017, eq. 2): D also classifies reals and fakes by their labels.
+        auto aux = F::cross_entropy(real_out.class_logits, labels);
+        s.aux = aux.item<double>();
+        objective =
+            objective + (aux + F::cross_entropy(fake_out.class_logits, fake_labels)) * o.aux_weight;
+      }
     }
     opt_d_->zero_grad();
     objective.backward();
@@ -220,11 +232,15 @@ StepStats Trainer::step(bool with_grad_norms) {
 
   // G's step: D is frozen, so no gradient is computed for (or applied to) its parameters.
   set_requires_grad(*gan_.d, false);
-  auto out = gan_.d->forward(d_input(fake), fake_labels);
-  auto loss_g = loss_->g_loss(out.logits);
-  auto objective_g = loss_g;
-  if (acgan)
-    objective_g = objective_g + F::cross_entropy(out.class_logits, fake_labels) * o.aux_weight;
+  torch::Tensor loss_g, objective_g;
+  {
+    AutocastScope autocast(o.precision, device_);
+    auto out = d_forward(d_input(fake), fake_labels);
+    loss_g = loss_->g_loss(out.logits);
+    objective_g = loss_g;
+    if (acgan)
+      objective_g = objective_g + F::cross_entropy(out.class_logits, fake_labels) * o.aux_weight;
+  }
   opt_g_->zero_grad();
   objective_g.backward();
   if (dist_) dist_->average_gradients(*gan_.g);

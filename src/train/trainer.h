@@ -85,6 +85,7 @@ class Trainer {
  private:
   torch::Tensor random_labels(int64_t n);
   torch::Tensor d_input(const torch::Tensor& x);
+  DOutput d_forward(const torch::Tensor& x, const torch::Tensor& labels);
   // This rank's rows of a tensor drawn for the whole global batch.
   torch::Tensor local(const torch::Tensor& global) const;
   void broadcast_state();

@@ -48,6 +48,13 @@ TEST(Convergence, RingPresetCoversTheModes) {
   EXPECT_GE(q.high_quality, 0.8);
 }
 
+TEST(Convergence, RingBf16) {
+  // Mixed precision (bf16 products, fp32 weights and loss) converges as fp32 does.
+  const RingQuality q = train_ring({"train.precision=bf16"}).quality;
+  EXPECT_GE(q.modes_covered, 7);
+  EXPECT_GE(q.high_quality, 0.8);
+}
+
 TEST(Convergence, RingLsgan) {
   EXPECT_GE(train_ring({"train.loss=lsgan", "train.r1_gamma=1"}).quality.modes_covered, 7);
 }

@@ -170,5 +170,24 @@ TEST(FusedRmsprop, MatchesTorchRmspropOver100Steps) {
   EXPECT_FALSE(centered.last_step_fused());
 }
 
+TEST(Trainer, Bf16AutocastChangesTheProductsNotTheWeightsType) {
+  const Dataset data = load_dataset(tiny_ring({}).data, 0);
+  Trainer fp32(tiny_ring({}), data);
+  Trainer bf16(tiny_ring({"train.precision=bf16"}), data);
+  const StepStats a = fp32.step(), b = bf16.step();
+  // Same start, same batch: the losses agree to bf16's precision (8 bits of mantissa) but not
+  // exactly, which shows the products ran in bf16.
+  EXPECT_NE(a.loss_d, b.loss_d);
+  EXPECT_NEAR(a.loss_d, b.loss_d, 0.05);
+  EXPECT_NEAR(a.loss_g, b.loss_g, 0.05);
+  for (const auto& p : bf16.generator().parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat32);
+  // Autocast is off again after the step: a product outside it stays fp32.
+  auto x = torch::randn({4, 4});
+  EXPECT_EQ(x.matmul(x).scalar_type(), torch::kFloat32);
+  EXPECT_NE(test::error_of([] { tiny_ring({"train.precision=fp16"}).train.validate(); })
+                .find("valid: fp32, bf16"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gf
