@@ -6,6 +6,7 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
+#include <array>
 #include <cmath>
 
 #include "core/error.h"
@@ -172,6 +173,9 @@ StepStats Trainer::step(bool with_grad_norms) {
   for (auto& group : opt_d_->param_groups()) group.options().set_lr(o.lr_d * factor);
 
   StepStats s;
+  // The statistics stay on the device until the step ends: one host sync per step.
+  enum { kLossD, kLossG, kDReal, kDFake, kR1, kGp, kAux, kStats };
+  std::array<torch::Tensor, kStats> stat;
   torch::Tensor fake, fake_labels;
   for (int64_t k = 0; k < o.n_critic; ++k) {
     auto batch = loader_.batch(step_ * o.n_critic + k, local_begin_, local_batch_);
@@ -194,19 +198,19 @@ StepStats Trainer::step(bool with_grad_norms) {
       if (r1) {
         // Lazy regularisation (Karras et al. 2020, StyleGAN2, appendix B): every k steps, x k.
         auto penalty = r1_penalty(real_out.logits, real);
-        s.r1 = penalty.item<double>();
+        stat[kR1] = penalty.detach();
         objective = objective + penalty * (0.5 * o.r1_gamma * static_cast<double>(o.r1_every));
       }
       if (o.loss == "wgan-gp") {
         auto eps = local(torch::rand({o.batch}, gen_, torch::kFloat32));
         auto gp = gradient_penalty_with(*gan_.d, real, fake, fake_labels, eps);
-        s.gp = gp.item<double>();
+        stat[kGp] = gp.detach();
         objective = objective + gp * o.gp_lambda;
       }
       if (acgan) {
         // AC-GAN (Odena et al. 2017, eq. 2): D also classifies reals and fakes by their labels.
         auto aux = F::cross_entropy(real_out.class_logits, labels);
-        s.aux = aux.item<double>();
+        stat[kAux] = aux.detach();
         objective =
             objective + (aux + F::cross_entropy(fake_out.class_logits, fake_labels)) * o.aux_weight;
       }
@@ -222,11 +226,11 @@ StepStats Trainer::step(bool with_grad_norms) {
       for (auto& p : gan_.d->parameters()) p.clamp_(-o.clip, o.clip);
     }
     if (k == o.n_critic - 1) {
-      // Reported from the last critic step only (one host sync per statistic and G step).
+      // Reported from the last critic step only.
       torch::NoGradGuard no_grad;
-      s.loss_d = loss_d.item<double>();
-      s.d_real = torch::sigmoid(real_out.logits).mean().item<double>();
-      s.d_fake = torch::sigmoid(fake_out.logits).mean().item<double>();
+      stat[kLossD] = loss_d.detach();
+      stat[kDReal] = torch::sigmoid(real_out.logits).mean();
+      stat[kDFake] = torch::sigmoid(fake_out.logits).mean();
     }
   }
 
@@ -247,18 +251,21 @@ StepStats Trainer::step(bool with_grad_norms) {
   if (with_grad_norms) s.grad_norm_g = grad_norm(*gan_.g);
   opt_g_->step();
   set_requires_grad(*gan_.d, true);
-  s.loss_g = loss_g.item<double>();
-  if (dist_) {
-    // The global batch's statistics (every rank sees the same, so a NaN stops all of them).
-    // On the device: NCCL reduces device tensors.
-    auto v =
-        torch::tensor({s.loss_d, s.loss_g, s.d_real, s.d_fake, s.r1, s.gp, s.aux}, torch::kFloat64)
-            .to(device_);
-    dist_->average({v});
+  stat[kLossG] = loss_g.detach();
+  {
+    torch::NoGradGuard no_grad;
+    auto zero = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
+    std::vector<torch::Tensor> parts;
+    for (const auto& t : stat)
+      parts.push_back(t.defined() ? t.to(torch::kFloat64).reshape({}) : zero);
+    auto v = torch::stack(parts);
+    // The global batch's statistics (every rank sees the same, so a NaN stops all of them); on
+    // the device, where NCCL reduces.
+    if (dist_) dist_->average({v});
     v = v.cpu();
-    auto a = v.accessor<double, 1>();
-    s.loss_d = a[0], s.loss_g = a[1], s.d_real = a[2], s.d_fake = a[3];
-    s.r1 = a[4], s.gp = a[5], s.aux = a[6];
+    const auto a = v.accessor<double, 1>();
+    s.loss_d = a[kLossD], s.loss_g = a[kLossG], s.d_real = a[kDReal], s.d_fake = a[kDFake];
+    s.r1 = a[kR1], s.gp = a[kGp], s.aux = a[kAux];
   }
 
   if (!std::isfinite(s.loss_d) || !std::isfinite(s.loss_g)) {
