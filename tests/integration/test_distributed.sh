@@ -78,34 +78,34 @@ grep -q "data-parallel: 2 ranks" "$WORK/tr/log.txt" || fail "torchrun run was no
 [ -s "$WORK/tr/checkpoints/step_000020.ckpt" ] || fail "torchrun run wrote no checkpoint"
 ! grep -q '^\[default1\]:' "$WORK/torchrun.out" || fail "rank 1 logged"
 
+# start_pair NAME TIMEOUT: two ranks training for good; sets R0 and R1 once rank 0 is stepping.
+start_pair() {
+  local name="$1" timeout="$2" port; port=$(free_port)
+  for r in 0 1; do
+    RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$GF" train "${ARGS[@]}" \
+      --out "$WORK/$name" --steps 1000000 --dist-timeout "$timeout" > /dev/null \
+      2> "$WORK/$name$r.err" &
+    eval "R$r=\$!"; PIDS+=($!)
+  done
+  for _ in $(seq 1 100); do grep -q "^step " "$WORK/${name}0.err" && break; sleep 0.1; done
+}
+
 # 4. A killed rank: the other stops with an error, long before its 30 s timeout.
-port=$(free_port)
-for r in 0 1; do
-  RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$GF" train "${ARGS[@]}" \
-    --out "$WORK/kill" --steps 1000000 --dist-timeout 30 > /dev/null 2> "$WORK/kill$r.err" &
-  eval "P$r=\$!"; PIDS+=($!)
-done
-for _ in $(seq 1 100); do grep -q "^step " "$WORK/kill0.err" && break; sleep 0.1; done
-kill -9 "$P1"
+start_pair kill 30
+kill -9 "$R1"
 start=$(date +%s)
-set +e; timeout 60 tail --pid="$P0" -f /dev/null; wait "$P0"; rc=$?; set -e
+set +e; timeout 60 tail --pid="$R0" -f /dev/null; wait "$R0"; rc=$?; set -e
 [ "$rc" -ne 0 ] || fail "rank 0 exited 0 after its peer was killed"
 [ $(( $(date +%s) - start )) -le 30 ] || fail "rank 0 took too long to notice"
 grep -q "distributed training failed on rank 0" "$WORK/kill0.err" || fail "no clear error: $(tail -2 "$WORK/kill0.err")"
 
 # 5. A frozen rank (SIGSTOP): the other gives up after --dist-timeout (5 s).
-port=$(free_port)
-for r in 0 1; do
-  RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$GF" train "${ARGS[@]}" \
-    --out "$WORK/hang" --steps 1000000 --dist-timeout 5 > /dev/null 2> "$WORK/hang$r.err" &
-  eval "H$r=\$!"; PIDS+=($!)
-done
-for _ in $(seq 1 100); do grep -q "^step " "$WORK/hang0.err" && break; sleep 0.1; done
-kill -STOP "$H1"
+start_pair hang 5
+kill -STOP "$R1"
 start=$(date +%s)
-set +e; wait "$H0"; rc=$?; set -e
+set +e; wait "$R0"; rc=$?; set -e
 elapsed=$(( $(date +%s) - start ))
-kill -9 "$H1" 2>/dev/null || true
+kill -9 "$R1" 2>/dev/null || true
 [ "$rc" -ne 0 ] || fail "rank 0 exited 0 with a frozen peer"
 [ "$elapsed" -le 20 ] || fail "rank 0 waited ${elapsed} s for a frozen peer (timeout 5 s)"
 grep -q "distributed training failed on rank 0" "$WORK/hang0.err" || fail "no clear error: $(tail -2 "$WORK/hang0.err")"

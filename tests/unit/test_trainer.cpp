@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "test_util.h"
 #include "train/fused_optim.h"
 #include "train/monitors.h"
@@ -96,28 +98,36 @@ TEST(Monitors, CollapseAndImbalanceAlarms) {
 namespace gf {
 namespace {
 
-TEST(FusedAdam, MatchesTorchAdamOver100Steps) {
-  torch::manual_seed(0);
-  auto make = [] {
-    torch::manual_seed(7);
-    return std::vector<torch::Tensor>{torch::randn({64, 33}).requires_grad_(),
-                                      torch::randn({33}).requires_grad_()};
-  };
-  auto a = make(), b = make();
-  torch::optim::Adam ref(a, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
-  FusedAdam fused(b, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
-  auto x = torch::randn({16, 64});
+std::vector<torch::Tensor> optimizer_test_params() {
+  torch::manual_seed(7);
+  return {torch::randn({64, 33}).requires_grad_(), torch::randn({33}).requires_grad_()};
+}
+
+// 100 steps of `ref` on `a` beside `fused` on `b` (equal copies), each on `loss` of its own
+// parameters; every fused step must take the fused path.
+template <typename Fused>
+void step_side_by_side(
+    std::vector<torch::Tensor>& a, std::vector<torch::Tensor>& b, torch::optim::Optimizer& ref,
+    Fused& fused, const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& loss) {
   for (int step = 0; step < 100; ++step) {
     for (auto* side : {&a, &b}) {
-      auto& p = *side;
-      auto loss = (x.matmul(p[0]) + p[1]).sin().pow(2).mean();
-      for (auto& t : p) t.mutable_grad() = torch::Tensor();
-      loss.backward();
+      for (auto& t : *side) t.mutable_grad() = torch::Tensor();
+      loss(*side).backward();
     }
     ref.step();
     fused.step();
     ASSERT_TRUE(fused.last_step_fused());
   }
+}
+
+TEST(FusedAdam, MatchesTorchAdamOver100Steps) {
+  auto a = optimizer_test_params(), b = optimizer_test_params();
+  torch::optim::Adam ref(a, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
+  FusedAdam fused(b, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
+  auto x = torch::randn({16, 64});
+  step_side_by_side(a, b, ref, fused, [&](const std::vector<torch::Tensor>& p) {
+    return (x.matmul(p[0]) + p[1]).sin().pow(2).mean();
+  });
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-6) << i;
   }
@@ -131,35 +141,21 @@ TEST(FusedAdam, MatchesTorchAdamOver100Steps) {
 
 TEST(FusedRmsprop, MatchesTorchRmspropOver100Steps) {
   for (const double momentum : {0.0, 0.9}) {
-    auto make = [] {
-      torch::manual_seed(7);
-      return std::vector<torch::Tensor>{torch::randn({64, 33}).requires_grad_(),
-                                        torch::randn({33}).requires_grad_()};
-    };
-    auto a = make(), b = make();
+    auto a = optimizer_test_params(), b = optimizer_test_params();
     const auto options = torch::optim::RMSpropOptions(1e-3).alpha(0.9).momentum(momentum);
     torch::optim::RMSprop ref(a, options);
     FusedRmsprop fused(b, options);
     torch::manual_seed(1);
     auto x = torch::randn({16, 64});
-    for (int step = 0; step < 100; ++step) {
-      for (auto* side : {&a, &b}) {
-        auto& p = *side;
-        // Targets far from the start: no gradient crosses zero, where RMSprop's g / sqrt(s)
-        // turns last-bit differences into steps of lr (as any two implementations would).
-        auto loss =
-            (p[0] - 5 - x.narrow(1, 0, 33).repeat({4, 1})).pow(2).sum() + (p[1] + 5).pow(2).sum();
-        for (auto& t : p) t.mutable_grad() = torch::Tensor();
-        loss.backward();
-      }
-      ref.step();
-      fused.step();
-      ASSERT_TRUE(fused.last_step_fused());
-    }
+    // Targets far from the start: no gradient crosses zero, where RMSprop's g / sqrt(s) turns
+    // last-bit differences into steps of lr (as it would between any two implementations).
+    step_side_by_side(a, b, ref, fused, [&](const std::vector<torch::Tensor>& p) {
+      return (p[0] - 5 - x.narrow(1, 0, 33).repeat({4, 1})).pow(2).sum() + (p[1] + 5).pow(2).sum();
+    });
     for (size_t i = 0; i < a.size(); ++i) {
       EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-6) << i << " momentum " << momentum;
       // And it moved: the comparison is not between two untouched tensors.
-      EXPECT_GT((a[i] - make()[i]).abs().max().item<double>(), 1e-3);
+      EXPECT_GT((a[i] - optimizer_test_params()[i]).abs().max().item<double>(), 1e-3);
     }
   }
   // Centered RMSprop takes the original path.
@@ -184,8 +180,9 @@ TEST(Trainer, Bf16AutocastChangesTheProductsNotTheWeightsType) {
   // Autocast is off again after the step: a product outside it stays fp32.
   auto x = torch::randn({4, 4});
   EXPECT_EQ(x.matmul(x).scalar_type(), torch::kFloat32);
-  EXPECT_NE(test::error_of([] { tiny_ring({"train.precision=fp16"}).train.validate(); })
-                .find("valid: fp32, bf16"),
+  EXPECT_NE(test::error_of([] {
+              tiny_ring({"train.precision=fp16"}).train.validate();
+            }).find("valid: fp32, bf16"),
             std::string::npos);
 }
 
