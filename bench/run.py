@@ -244,7 +244,7 @@ def write_markdown(m, rows, scaling):
              f"{m['bf16_gflops'] / m['fp32_gflops']:.1f}x fp32, but at batch 128 the products are small: casting the "
              "weights to bf16 every step and the element-wise work in fp32 take much of what the faster "
              "products save. Quality holds: the ring converges in bf16 (slow test "
-             "`Convergence.RingBf16`) and MNIST in BENCHMARKS' bf16 section below.")
+             "`Convergence.RingBf16`) and on MNIST (the bf16 section below).")
     L.append(f"- The seed MLP at batch 128 reaches {100 * mlp['share_of_fp32_ceiling']:.0f}% of the fp32 ceiling; "
              "the cost curve shows the step is overhead-bound below batch 256 and near the ceiling at batch 1024.")
     L.append("- The goals of issue 6 (2x over PyTorch on the MLP, 3x with bf16, 1.3x on the DCGAN) are not met: "
@@ -260,13 +260,14 @@ def write_markdown(m, rows, scaling):
              "that, the DCGAN's (convolutions per sample anyway) does not.\n")
     L.append("\nThreads: 1 vs 2 threads on this 2-core machine, `--threads`, 400 steps of `mlp_mnist`: "
              "16 vs 44 ms/step; 200 steps of `cgan_mnist`: 32 vs 107 ms/step; so one thread is the default.\n")
-    L.append(kept_section(os.path.join(ROOT, "BENCHMARKS.md"), "serve"))
+    for name in ("bf16", "cuda", "serve"):
+        L.append(kept_section(os.path.join(ROOT, "BENCHMARKS.md"), name))
     open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write("\n".join(L) + "\n")
 
 
 def kept_section(path, name):
     """The block between <!-- NAME:begin --> and <!-- NAME:end --> that another script
-    (bench/serve_bench.py) owns, so that rewriting the file keeps it."""
+    (bench/serve_bench.py) or a person owns, so that rewriting the file keeps it."""
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     text = open(path).read() if os.path.exists(path) else ""
     if begin in text and end in text:
