@@ -6,7 +6,7 @@ GF := $(BUILD)/ganforge
 DEMO_CONFIG ?= configs/cgan_mnist.json
 DEMO_RUN ?= runs/demo
 
-.PHONY: all deps data build demo test evaluators bench format clean
+.PHONY: all deps data build demo test evaluators bench bench-serve profile format clean
 
 all: build
 
@@ -38,6 +38,11 @@ test: data build
 # Speed against the PyTorch peer; writes BENCHMARKS.md (never part of `make test`).
 bench: build
 	@/usr/bin/python3 bench/run.py
+
+# Where a training step's time goes, by operator (the PyTorch peers run the same kernels).
+profile:
+	@for m in mlp_gan dcgan; do echo "== $$m"; GF_PROFILE=1 OPENBLAS_CORETYPE=Cooperlake \
+	  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peers/$$m.py steps=20 > /dev/null; done
 
 bench-serve: build
 	@/usr/bin/python3 bench/serve_bench.py

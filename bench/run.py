@@ -249,8 +249,7 @@ def write_markdown(m, rows, scaling):
              "the cost curve shows the step is overhead-bound below batch 256 and near the ceiling at batch 1024.")
     L.append("- The goals of issue 6 (2x over PyTorch on the MLP, 3x with bf16, 1.3x on the DCGAN) are not met: "
              "with the same kernels underneath, the Python overhead left to remove is a few percent of a step "
-             "at these sizes. Where the time goes (seed MLP, batch 128): the matrix products of G and D "
-             "forward and backward, at ~50% of the fp32 ceiling.")
+             "at these sizes; the profile below shows where the time goes.")
     L.append("- OpenBLAS's kernel choice: OpenBLAS detects this CPU as Haswell by itself (and this "
              "machine's environment also sets OPENBLAS_CORETYPE=Haswell, which ganforge respects); "
              "ganforge's own choice when the variable is unset (Cooperlake, from the CPU's AVX512-BF16 flag) "
@@ -260,7 +259,7 @@ def write_markdown(m, rows, scaling):
              "that, the DCGAN's (convolutions per sample anyway) does not.\n")
     L.append("\nThreads: 1 vs 2 threads on this 2-core machine, `--threads`, 400 steps of `mlp_mnist`: "
              "16 vs 44 ms/step; 200 steps of `cgan_mnist`: 32 vs 107 ms/step; so one thread is the default.\n")
-    for name in ("bf16", "cuda", "serve"):
+    for name in ("profile", "bf16", "cuda", "serve"):
         L.append(kept_section(os.path.join(ROOT, "BENCHMARKS.md"), name))
     open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write("\n".join(L) + "\n")
 

@@ -27,7 +27,11 @@ def run(g, d, z_dim, batch, image_shape, lr, betas, steps, warmup, threads, devi
     opt_g = torch.optim.Adam(g.parameters(), lr, betas=betas)
     opt_d = torch.optim.Adam(d.parameters(), lr, betas=betas)
     times = []
+    # profile=1: where a step's time goes, by operator (bench/README: `make profile`).
+    profiler = torch.profiler.profile() if os.environ.get("GF_PROFILE") == "1" else None
     for i in range(warmup + steps):
+        if profiler is not None and i == warmup:
+            profiler.__enter__()
         t = time.perf_counter()
         idx = torch.randint(0, data.shape[0], (batch,), device=device)
         real = data[idx]
@@ -50,6 +54,10 @@ def run(g, d, z_dim, batch, image_shape, lr, betas, steps, warmup, threads, devi
         loss_d.item(), loss_g.item()  # host sync: the step is done (on a GPU too)
         if i >= warmup:
             times.append((time.perf_counter() - t) * 1000)
+    if profiler is not None:
+        profiler.__exit__(None, None, None)
+        print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=14),
+              file=sys.stderr)
     times.sort()
     q = lambda f: times[min(len(times) - 1, int(f * (len(times) - 1) + 0.5))]
     print(json.dumps({"ms_per_step": statistics.median(times), "ms_p10": q(0.1), "ms_p90": q(0.9),

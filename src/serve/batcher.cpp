@@ -36,6 +36,9 @@ std::shared_ptr<GenerationJob> Batcher::submit(torch::Tensor z, torch::Tensor la
   auto job = std::make_shared<GenerationJob>();
   job->z = std::move(z);
   job->labels = std::move(labels);
+  // Taken here, before the worker can see the job: get_future() and set_value() on one promise
+  // must not race.
+  job->future = job->result.get_future();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= max_queue_) return nullptr;

@@ -23,6 +23,7 @@ struct GenerationJob {
   torch::Tensor z;                     // [n, z_dim] on the CPU
   torch::Tensor labels;                // [n] int64, or undefined for unconditional models
   std::promise<torch::Tensor> result;  // [n, C, H, W] float32 on the CPU
+  std::future<torch::Tensor> future;   // result's, taken before the job is queued
   std::atomic<bool> abandoned{false};  // the client gave up (timeout): skip it
 };
 

@@ -228,13 +228,12 @@ struct Server::Impl {
       throw ApiError(
           429, "queue_full",
           concat("model '", r.model, "' has ", opt.queue, " requests waiting; retry later"));
-    auto future = job->result.get_future();
-    if (future.wait_for(std::chrono::duration<double>(opt.timeout_s)) !=
+    if (job->future.wait_for(std::chrono::duration<double>(opt.timeout_s)) !=
         std::future_status::ready) {
       job->abandoned = true;
       throw ApiError(503, "timeout", concat("no images within ", opt.timeout_s, " s; retry later"));
     }
-    const torch::Tensor images = future.get();
+    const torch::Tensor images = job->future.get();
     Rendered out = render_response(r, model->gen, in, images);
     for (const auto& [k, v] : out.headers) res.set_header(k.c_str(), v);
     res.status = 200;
