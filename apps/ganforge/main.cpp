@@ -14,6 +14,7 @@
 
 int main(int argc, char** argv) {
   gf::ensure_fast_blas(argc, argv);
+  gf::keep_freed_memory();
   CLI::App app{"ganforge: train, watch, evaluate and serve GAN image generators"};
   app.set_version_flag("--version", gf::kVersion);
   app.require_subcommand(1);

@@ -4,6 +4,7 @@
 #include <torch/version.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <ATen/Parallel.h>
@@ -67,6 +68,12 @@ torch::Device parse_device(const std::string& name) {
              "' does not exist; this machine has ", torch::cuda::device_count(), " CUDA device(s)");
   }
   return device;
+}
+
+void keep_freed_memory() {
+  // 1 GiB: tensors larger than that are rare here and may go straight to mmap.
+  if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  if (!std::getenv("MALLOC_TRIM_THRESHOLD_")) mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 void check_precision(const std::string& precision) {

@@ -5,6 +5,7 @@
 
 int main(int argc, char** argv) {
   gf::ensure_fast_blas(argc, argv);
+  gf::keep_freed_memory();
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
