@@ -39,10 +39,13 @@ test: data build
 bench: build
 	@/usr/bin/python3 bench/run.py
 
-# Where a training step's time goes, by operator (the PyTorch peers run the same kernels).
+# Where a training step's time goes, by operator: the PyTorch peers run the same kernels; the
+# malloc settings are the ones ganforge makes (keep_freed_memory), so page faults do not hide
+# inside the kernels' times.
 profile:
 	@for m in mlp_gan dcgan; do echo "== $$m"; GF_PROFILE=1 OPENBLAS_CORETYPE=Cooperlake \
-	  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peers/$$m.py steps=20 > /dev/null; done
+	  OPENBLAS_NUM_THREADS=1 MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
+	  /usr/bin/python3 bench/peers/$$m.py steps=20 > /dev/null; done
 
 bench-serve: build
 	@/usr/bin/python3 bench/serve_bench.py
