@@ -262,8 +262,8 @@ def write_markdown(m, rows, scaling):
     L.append("- Generation: sampling computes the fully connected layers row by row so an image is "
              "bit-identical in any batch (README, Serving); the MLP's generation rate at batch 256 pays for "
              "that, the DCGAN's (convolutions per sample anyway) does not.\n")
-    L.append("\nThreads: 1 vs 2 threads on this 2-core machine, `--threads`, 400 steps of `mlp_mnist`: "
-             "16 vs 44 ms/step; 200 steps of `cgan_mnist`: 32 vs 107 ms/step; so one thread is the default.\n")
+    L.append("\nThreads: one by default; README (Performance defaults) has the 1 vs 2 thread "
+             "measurements per model and batch.\n")
     for name in ("profile", "bf16", "cuda", "serve"):
         L.append(kept_section(os.path.join(ROOT, "BENCHMARKS.md"), name))
     open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write("\n".join(L) + "\n")
