@@ -12,9 +12,9 @@ torch::Tensor r1_penalty(const torch::Tensor& real_logits, const torch::Tensor& 
   return grad.pow(2).flatten(1).sum(1).mean();
 }
 
-torch::Tensor gradient_penalty_with(Discriminator& d, const torch::Tensor& real,
-                                    const torch::Tensor& fake, const torch::Tensor& labels,
-                                    const torch::Tensor& eps) {
+torch::Tensor gradient_penalty(Discriminator& d, const torch::Tensor& real,
+                               const torch::Tensor& fake, const torch::Tensor& labels,
+                               const torch::Tensor& eps) {
   std::vector<int64_t> shape(real.dim(), 1);
   shape[0] = real.size(0);
   auto e = eps.to(real.device()).view(shape);
@@ -22,13 +22,6 @@ torch::Tensor gradient_penalty_with(Discriminator& d, const torch::Tensor& real,
   auto out = d.forward(mixed, labels).logits;
   auto grad = torch::autograd::grad({out.sum()}, {mixed}, {}, true, true)[0];
   return (grad.flatten(1).norm(2, 1) - 1.0).pow(2).mean();
-}
-
-torch::Tensor gradient_penalty(Discriminator& d, const torch::Tensor& real,
-                               const torch::Tensor& fake, const torch::Tensor& labels,
-                               at::Generator& gen) {
-  auto eps = torch::rand({real.size(0)}, gen, torch::kFloat32);
-  return gradient_penalty_with(d, real, fake, labels, eps);
 }
 
 torch::Tensor instance_noise(const torch::Tensor& x, double sigma, at::Generator& gen) {

@@ -17,14 +17,11 @@ namespace gf {
 torch::Tensor r1_penalty(const torch::Tensor& real_logits, const torch::Tensor& real);
 
 // WGAN-GP (Gulrajani et al. 2017, eq. 3, without lambda): E[(|grad D(x_hat)| - 1)^2] on random
-// interpolates x_hat = eps x + (1 - eps) x_fake, eps ~ U[0, 1] per sample (from `gen`).
+// interpolates x_hat = eps x + (1 - eps) x_fake, with eps [N] ~ U[0, 1] per sample drawn by the
+// caller (the Trainer draws them for the whole global batch of a data-parallel run).
 torch::Tensor gradient_penalty(Discriminator& d, const torch::Tensor& real,
                                const torch::Tensor& fake, const torch::Tensor& labels,
-                               at::Generator& gen);
-// The same with given eps [N] (for tests against PyTorch).
-torch::Tensor gradient_penalty_with(Discriminator& d, const torch::Tensor& real,
-                                    const torch::Tensor& fake, const torch::Tensor& labels,
-                                    const torch::Tensor& eps);
+                               const torch::Tensor& eps);
 
 // Instance noise (Sønderby et al. 2017; Arjovsky & Bottou 2017): Gaussian noise of std `sigma`
 // added to D's inputs.

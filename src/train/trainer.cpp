@@ -1,13 +1,12 @@
 #include "train/trainer.h"
 
-#include <mutex>
-
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
 #include <array>
 #include <cmath>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -203,7 +202,7 @@ StepStats Trainer::step(bool with_grad_norms) {
       }
       if (o.loss == "wgan-gp") {
         auto eps = local(torch::rand({o.batch}, gen_, torch::kFloat32));
-        auto gp = gradient_penalty_with(*gan_.d, real, fake, fake_labels, eps);
+        auto gp = gradient_penalty(*gan_.d, real, fake, fake_labels, eps);
         stat[kGp] = gp.detach();
         objective = objective + gp * o.gp_lambda;
       }
