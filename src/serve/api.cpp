@@ -18,8 +18,10 @@ using nlohmann::json;
 int64_t integer_field(const json& body, const char* key, int64_t lo, int64_t hi) {
   const json& v = body.at(key);
   if (v.is_number_unsigned()) {
+    // nlohmann/json reads every non-negative integer as unsigned.
     const auto u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(hi)) bad(concat("'", key, "' must be at most ", hi));
+    if (u > static_cast<uint64_t>(hi) || static_cast<int64_t>(u) < lo)
+      bad(concat("'", key, "' must be in ", lo, "..", hi, ", got ", u));
     return static_cast<int64_t>(u);
   }
   if (!v.is_number_integer()) bad(concat("'", key, "' must be an integer"));

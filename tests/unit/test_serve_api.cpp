@@ -57,6 +57,8 @@ TEST(ServeApi, RefusesBadInputWith400) {
   EXPECT_EQ(refusal(R"({"n":1.5})"), P(400, "invalid_request"));
   EXPECT_EQ(refusal(R"({"n":true})"), P(400, "invalid_request"));
   EXPECT_EQ(refusal(R"({"n":0})"), P(400, "invalid_request"));
+  EXPECT_EQ(refusal(R"({"n":0,"format":"grid"})"), P(400, "invalid_request"));
+  EXPECT_EQ(refusal(R"({"n":1,"walk_to":-2,"format":"json"})"), P(400, "invalid_request"));
   EXPECT_EQ(refusal(R"({"n":1000000000,"format":"grid"})"), P(400, "invalid_request"));
   EXPECT_EQ(refusal(R"({"n":257,"format":"grid"})"), P(400, "invalid_request"));
   EXPECT_EQ(refusal(R"({"seed":-1})"), P(400, "invalid_request"));
