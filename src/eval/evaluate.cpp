@@ -9,9 +9,9 @@
 #include "core/names.h"
 #include "data/dataset.h"
 #include "data/idx.h"
-#include "models/generator_file.h"
 #include "eval/metrics.h"
 #include "io/checkpoint.h"
+#include "models/generator_file.h"
 #include "models/sampler.h"
 
 namespace gf {

@@ -4,8 +4,8 @@
 
 #include "core/file.h"
 #include "core/runtime.h"
-#include "models/generator_file.h"
 #include "io/checkpoint.h"
+#include "models/generator_file.h"
 #include "test_util.h"
 #include "train/trainer.h"
 
