@@ -33,6 +33,11 @@ std::shared_ptr<Generator> build_generator(const ModelSpec& spec) {
   return std::make_shared<MlpGenerator>(spec);
 }
 
+torch::Device module_device(const torch::nn::Module& module) {
+  for (const auto& p : module.parameters()) return p.device();
+  return torch::kCPU;
+}
+
 int64_t parameter_count(const torch::nn::Module& module) {
   int64_t n = 0;
   for (const auto& p : module.parameters()) n += p.numel();

@@ -44,5 +44,7 @@ Gan build_gan(const ModelSpec& spec);
 std::shared_ptr<Generator> build_generator(const ModelSpec& spec);
 
 int64_t parameter_count(const torch::nn::Module& module);
+// The device a module's parameters live on (the CPU for a module without parameters).
+torch::Device module_device(const torch::nn::Module& module);
 
 }  // namespace gf

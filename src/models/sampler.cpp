@@ -68,11 +68,7 @@ torch::Tensor generate(Generator& g, const ModelSpec& spec, uint64_t seed, int64
   torch::NoGradGuard no_grad;
   const bool was_training = g.is_training();
   g.eval();
-  torch::Device device = torch::kCPU;
-  for (const auto& p : g.parameters()) {
-    device = p.device();
-    break;
-  }
+  const torch::Device device = module_device(g);
   std::vector<int64_t> shape = {n};
   shape.insert(shape.end(), spec.out_shape.begin(), spec.out_shape.end());
   auto out = torch::empty(shape, torch::kFloat32);

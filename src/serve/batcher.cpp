@@ -6,20 +6,12 @@
 #include "serve/prometheus.h"
 
 namespace gf::serve {
-namespace {
-
-torch::Device device_of(const Generator& g) {
-  for (const auto& p : g.parameters()) return p.device();
-  return torch::kCPU;
-}
-
-}  // namespace
 
 Batcher::Batcher(std::string model, std::shared_ptr<Generator> g, int64_t max_batch,
                  size_t max_queue, ServerMetrics* metrics)
     : model_(std::move(model)),
       g_(std::move(g)),
-      device_(device_of(*g_)),
+      device_(module_device(*g_)),
       max_batch_(max_batch),
       max_queue_(max_queue),
       metrics_(metrics) {
