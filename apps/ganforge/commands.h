@@ -20,5 +20,6 @@ Action add_bench(CLI::App& app);
 Action add_report(CLI::App& app);
 Action add_eval(CLI::App& app);
 Action add_classifier(CLI::App& app);
+Action add_dataset(CLI::App& app);
 
 }  // namespace gf::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   actions["report"] = gf::cli::add_report(app);
   actions["eval"] = gf::cli::add_eval(app);
   actions["classifier"] = gf::cli::add_classifier(app);
+  actions["dataset"] = gf::cli::add_dataset(app);
 
   if (argc > 1 && argv[1][0] != '-' && actions.count(argv[1]) == 0) {
     std::vector<std::string> names;

@@ -8,7 +8,8 @@
 #include "core/error.h"
 #include "core/names.h"
 #include "core/rng.h"
-#include "data/idx.h"
+#include "data/idx_dir.h"
+#include "data/image_folder.h"
 
 namespace gf {
 namespace {
@@ -18,47 +19,40 @@ const std::vector<std::string>& idx_datasets() {
   return names;
 }
 
-std::string find_idx_file(const std::string& dir, const std::string& stem) {
-  namespace fs = std::filesystem;
-  for (const std::string& name : {stem + ".gz", stem}) {
-    const fs::path p = fs::path(dir) / name;
-    if (fs::exists(p)) return p.string();
+Dataset from_pixels(const std::string& name, const torch::Tensor& pixels,
+                    const torch::Tensor& labels, std::vector<std::string> classes) {
+  Dataset d;
+  d.name = name;
+  d.x = pixels_to_unit(pixels);
+  if (labels.defined() && labels.numel() > 0) {
+    d.y = labels;
+    d.num_classes =
+        classes.empty() ? d.y.max().item<int64_t>() + 1 : static_cast<int64_t>(classes.size());
+    d.class_names = std::move(classes);
   }
-  throw Error(concat("no ", stem, "[.gz] in ", dir,
-                     " (expected the standard MNIST file names; see README, 'Your own data')"));
+  return d;
 }
 
 Dataset load_idx_dir(const DataOptions& o) {
   const std::string dir = o.dir.empty() ? "data/" + o.dataset : o.dir;
   GF_CHECK(std::filesystem::is_directory(dir), "data directory ", dir, " does not exist",
            o.dir.empty() ? " (run `make data`, or pass --data DIR)" : "");
-  const std::string images_path = idx_images_path(dir, o.split);
-  const std::string labels_path = idx_labels_path(dir, o.split);
-  IdxArray images = read_idx(images_path);
-  IdxArray labels = read_idx(labels_path);
-  GF_CHECK(images.dims.size() == 3, images_path, ": expected 3 dimensions (N, H, W), found ",
-           images.dims.size());
-  GF_CHECK(images.dims[1] <= 1024 && images.dims[2] <= 1024, images_path, ": images of ",
-           images.dims[1], "x", images.dims[2], " are larger than the supported 1024x1024");
-  GF_CHECK(labels.dims.size() == 1, labels_path, ": expected 1 dimension (N), found ",
-           labels.dims.size());
-  GF_CHECK(images.dims[0] == labels.dims[0], images_path, " holds ", images.dims[0], " images but ",
-           labels_path, " holds ", labels.dims[0], " labels");
-  int64_t n = images.dims[0];
+  // The named sets are labelled; a generic idx directory (e.g. a packed folder) may not be.
+  IdxSplit s = read_idx_split(dir, o.split, o.limit, /*labels_required=*/o.dataset != "idx");
+  return from_pixels(o.dataset, s.pixels, s.labels, s.classes);
+}
+
+Dataset load_folder(const DataOptions& o) {
+  // A packed folder (`ganforge dataset pack`) is an idx directory.
+  if (dataset_kind_of(o.dir) == "idx") {
+    IdxSplit s = read_idx_split(o.dir, o.split, o.limit, /*labels_required=*/false);
+    return from_pixels(folder_dataset_id(o), s.pixels, s.labels, s.classes);
+  }
+  FolderSamples s = load_image_folder(o);
+  int64_t n = s.pixels.size(0);
   if (o.limit > 0) n = std::min(n, o.limit);
-  const int64_t h = images.dims[1], w = images.dims[2];
-  auto pixels =
-      torch::from_blob(images.data.data(), {images.dims[0], h, w}, torch::kUInt8).narrow(0, 0, n);
-  Dataset d;
-  d.name = o.dataset;
-  d.x = pixels_to_unit(pixels);
-  d.y = torch::from_blob(labels.data.data(), {labels.dims[0]}, torch::kUInt8)
-            .narrow(0, 0, n)
-            .to(torch::kInt64);
-  d.num_classes = d.y.max().item<int64_t>() + 1;
-  GF_CHECK(d.num_classes <= 1000, labels_path, ": label ", d.num_classes - 1,
-           " is out of range (at most 1000 classes)");
-  return d;
+  return from_pixels(folder_dataset_id(o), s.pixels.narrow(0, 0, n),
+                     s.labels.defined() ? s.labels.narrow(0, 0, n) : s.labels, s.classes);
 }
 
 }  // namespace
@@ -69,12 +63,23 @@ void DataOptions::validate() const {
            "dataset 'idx' needs a directory (data.dir or --data)");
   GF_CHECK(split == "train" || split == "test", "data.split must be train or test, got '", split,
            "'");
+  GF_CHECK(dataset != "folder" || !dir.empty(),
+           "dataset 'folder' needs an image folder (data.dir or --data)");
   GF_CHECK(limit >= 0, "data.limit must be >= 0, got ", limit);
+  GF_CHECK(resolution >= 4 && resolution <= 1024,
+           "data.resolution must be between 4 and 1024, got ", resolution);
+  GF_CHECK(channels == 0 || channels == 1 || channels == 3,
+           "data.channels must be 1, 3 or 0 (auto), got ", channels);
+  check_name("data.resize", resize, resize_names());
+  parse_colour(background);
   GF_CHECK(synthetic_n >= 1 && synthetic_n <= 10'000'000,
            "data.synthetic_n must be between 1 and 10000000, got ", synthetic_n);
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DataOptions, dataset, dir, split, limit, synthetic_n)
+// With defaults: run configs and checkpoints written before a key existed still load.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataOptions, dataset, dir, split, limit,
+                                                synthetic_n, mirror, test_dir, resolution, channels,
+                                                resize, background, skip_bad, cache_dir)
 
 nlohmann::json DataOptions::to_json() const {
   return *this;
@@ -91,22 +96,27 @@ std::vector<int64_t> Dataset::sample_shape() const {
 
 std::vector<std::string> dataset_names() {
   auto names = idx_datasets();
+  names.push_back("folder");
   names.push_back("ring");
   return names;
 }
 
-std::string idx_images_path(const std::string& dir, const std::string& split) {
-  return find_idx_file(dir,
-                       (split == "test" ? "t10k" : "train") + std::string("-images-idx3-ubyte"));
+std::string dataset_kind_of(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return "";
+  if (has_idx_split(path, "train") || has_idx_split(path, "test")) return "idx";
+  return "folder";
 }
 
-std::string idx_labels_path(const std::string& dir, const std::string& split) {
-  return find_idx_file(dir,
-                       (split == "test" ? "t10k" : "train") + std::string("-labels-idx1-ubyte"));
+std::string dataset_id(const DataOptions& o) {
+  return o.dataset == "folder" ? folder_dataset_id(o) : o.dataset;
 }
 
 torch::Tensor pixels_to_unit(const torch::Tensor& pixels) {
-  return pixels.to(torch::kFloat32).div(127.5).sub(1.0).unsqueeze(1).contiguous();
+  GF_CHECK(pixels.dim() == 3 || pixels.dim() == 4, "pixels must be [N, H, W] or [N, H, W, C]");
+  auto p = pixels.dim() == 3 ? pixels.unsqueeze(3) : pixels;
+  return p.permute({0, 3, 1, 2}).to(torch::kFloat32).div(127.5).sub(1.0).contiguous();
 }
 
 torch::Tensor unit_to_pixels(const torch::Tensor& images) {
@@ -159,7 +169,13 @@ Dataset load_dataset(const DataOptions& options, uint64_t seed) {
     d.num_classes = RingSpec{}.modes;
     return d;
   }
-  return load_idx_dir(options);
+  Dataset d = options.dataset == "folder" ? load_folder(options) : load_idx_dir(options);
+  if (options.mirror && options.split == "train") {
+    // StyleGAN2-ADA's --mirror=1: the dataset doubles with each image's left-right mirror.
+    d.x = torch::cat({d.x, d.x.flip({3})});
+    if (d.y.defined()) d.y = torch::cat({d.y, d.y});
+  }
+  return d;
 }
 
 }  // namespace gf

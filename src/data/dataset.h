@@ -14,10 +14,19 @@ namespace gf {
 
 struct DataOptions {
   std::string dataset = "mnist";  // a name from dataset_names()
-  std::string dir;                // idx directory; empty: data/<dataset>
+  std::string dir;                // idx directory or image folder; empty: data/<dataset>
   std::string split = "train";    // train | test
   int64_t limit = 0;              // use only the first `limit` samples (0: all)
   int64_t synthetic_n = 50000;    // samples drawn for synthetic sets
+  bool mirror = false;  // add x-flipped copies of the training images (StyleGAN2-ADA's --mirror)
+  // Folders of images (dataset "folder"; docs/data.md):
+  std::string test_dir;                // the test split's folder; empty: 1 in 10 of dir held out
+  int64_t resolution = 32;             // square size the images are brought to
+  int64_t channels = 0;                // 1 | 3 | 0: 1 when every image is grey, else 3
+  std::string resize = "center-crop";  // center-crop | pad | stretch
+  std::string background = "white";    // under transparent pixels: white | black | #rrggbb
+  bool skip_bad = false;               // skip unreadable images (counted) instead of failing
+  std::string cache_dir;               // packed-cache root; empty: ~/.cache/ganforge; "none": off
 
   void validate() const;
   nlohmann::json to_json() const;
@@ -29,6 +38,7 @@ struct Dataset {
   torch::Tensor x;  // float32, [N, C, H, W] images in [-1, 1], or [N, D] points as they are
   torch::Tensor y;  // int64 [N] labels, undefined when unlabelled
   int64_t num_classes = 0;
+  std::vector<std::string> class_names;  // one per class when the data names them
 
   int64_t size() const { return x.size(0); }
   // Shape of one sample, e.g. {1, 28, 28} or {2}.
@@ -41,11 +51,15 @@ std::vector<std::string> dataset_names();
 // Loads by name. `seed` drives synthetic sets only. Throws gf::Error naming the file or option.
 Dataset load_dataset(const DataOptions& options, uint64_t seed);
 
-// The file names of a split in a standard MNIST-format directory, gzip'd (".gz") or raw.
-std::string idx_images_path(const std::string& dir, const std::string& split);
-std::string idx_labels_path(const std::string& dir, const std::string& split);
+// The dataset a --data path holds: "folder" for a folder of images, "idx" for an idx directory
+// (MNIST layout or a `ganforge dataset pack` output), "" when it is neither.
+std::string dataset_kind_of(const std::string& path);
 
-// Converts uint8 [N, H, W] pixel data to float [N, 1, H, W] in [-1, 1], and back.
+// The name evaluators and caches are keyed by: the dataset's name, or folder_dataset_id().
+std::string dataset_id(const DataOptions& options);
+
+// Converts uint8 [N, H, W] (one channel) or [N, H, W, C] (channels last) pixel data to float
+// [N, C, H, W] in [-1, 1]; unit_to_pixels is the inverse up to the layout (uint8 [N, C, H, W]).
 torch::Tensor pixels_to_unit(const torch::Tensor& pixels);
 torch::Tensor unit_to_pixels(const torch::Tensor& images);
 

@@ -9,6 +9,7 @@
 #include "core/names.h"
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "data/image_folder.h"
 #include "eval/metrics.h"
 #include "io/checkpoint.h"
 #include "models/generator_file.h"
@@ -69,8 +70,57 @@ std::vector<std::string> metric_names() {
   return {"fid", "kid", "is", "prdc", "classes", "cond_acc", "cas"};
 }
 
-std::string default_evaluator_path(const std::string& dataset) {
-  return "data/evaluators/" + dataset + ".clf";
+std::string default_evaluator_path(const DataOptions& data) {
+  if (data.dataset != "folder") return "data/evaluators/" + data.dataset + ".clf";
+  return (fs::path(folder_cache_root(data)) / "evaluators" / (dataset_id(data) + ".clf")).string();
+}
+
+DataOptions eval_data_options(const EvalRequest& req) {
+  DataOptions d;
+  if (!is_idx_path(req.source) && (req.dataset.empty() || req.data_dir.empty())) {
+    const nlohmann::json meta = CheckpointReader(resolve_checkpoint(req.source)).meta();
+    if (meta.contains("config") && meta["config"].contains("data")) {
+      d = DataOptions::from_json(meta["config"]["data"]);
+    }
+  }
+  if (!req.data_dir.empty()) {
+    if (req.dataset.empty() && dataset_kind_of(req.data_dir) == "folder") d.dataset = "folder";
+    d.dir = req.data_dir;
+  }
+  if (!req.dataset.empty()) d.dataset = req.dataset;
+  d.split = "train";
+  d.limit = 0;
+  d.mirror = false;
+  d.validate();
+  return d;
+}
+
+TrainedClassifier ensure_evaluator(const DataOptions& data, const std::string& evaluator_path) {
+  const std::string path = evaluator_path.empty() ? default_evaluator_path(data) : evaluator_path;
+  if (fs::exists(path) || !evaluator_path.empty()) {
+    GF_CHECK(fs::exists(path), "no evaluator at ", path,
+             "; leave --evaluator out to train one, or `ganforge classifier train`");
+    return load_classifier(path);
+  }
+  log_info("no evaluator for ", dataset_id(data), " yet: training one at ", path,
+           " (a small CNN on the training split; once per dataset, about a minute per 10,000 "
+           "images on one CPU core)");
+  const auto start = std::chrono::steady_clock::now();
+  DataOptions d = data;
+  d.split = "train";
+  d.mirror = false;
+  const Dataset train = load_dataset(d, 0);
+  d.split = "test";
+  const Dataset test = load_dataset(d, 0);
+  TrainedClassifier c = train_classifier(train, test, ClassifierOptions{});
+  if (const auto parent = fs::path(path).parent_path(); !parent.empty()) {
+    fs::create_directories(parent);
+  }
+  save_classifier(path, *c.model, c.info);
+  log_info("evaluator trained in ",
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+           " s: test accuracy ", c.info.test_accuracy, " on ", test.size(), " images");
+  return c;
 }
 
 nlohmann::json compute_metrics(const Reference& ref, const Embedding& gen,
@@ -113,23 +163,19 @@ nlohmann::json compute_metrics(const Reference& ref, const Embedding& gen,
   return m;
 }
 
-Scorer::Scorer(const std::string& dataset, const std::string& data_dir,
-               const std::string& evaluator_path, std::vector<std::string> metrics, int64_t n,
-               const std::string& cache_dir)
+Scorer::Scorer(const DataOptions& data, const std::string& evaluator_path,
+               std::vector<std::string> metrics, int64_t n, const std::string& cache_dir)
     : metrics_(std::move(metrics)) {
   for (const auto& name : metrics_) check_name("metric", name, metric_names());
   GF_CHECK(n >= 20 && n <= 200000, "the sample count must be between 20 and 200000, got ", n);
-  const std::string path =
-      evaluator_path.empty() ? default_evaluator_path(dataset) : evaluator_path;
-  GF_CHECK(fs::exists(path), "no evaluator at ", path,
-           "; train it with `ganforge classifier train --dataset ", dataset,
-           "` (or `make evaluators`)");
-  evaluator_ = load_classifier(path);
+  const std::string path = evaluator_path.empty() ? default_evaluator_path(data) : evaluator_path;
+  const std::string dataset = dataset_id(data);
+  evaluator_ = ensure_evaluator(data, evaluator_path);
   GF_CHECK(evaluator_.info.dataset == dataset, path, " was trained on ", evaluator_.info.dataset,
            ", not ", dataset);
-  DataOptions d;
-  d.dataset = dataset;
-  d.dir = data_dir;
+  DataOptions d = data;
+  d.mirror = false;
+  d.limit = 0;
   d.split = "test";
   test_ = load_dataset(d, 0);
   d.split = "train";
@@ -169,23 +215,27 @@ nlohmann::json Scorer::score(const torch::Tensor& images, const torch::Tensor& l
 
 nlohmann::json evaluate(const EvalRequest& req) {
   const auto start = std::chrono::steady_clock::now();
-  Scorer scorer(req.dataset, req.data_dir, req.evaluator, req.metrics, req.n, req.cache_dir);
+  const DataOptions data = eval_data_options(req);
+  Scorer scorer(data, req.evaluator, req.metrics, req.n, req.cache_dir);
   const auto shape = scorer.sample_shape();
   torch::Tensor images, labels;
   nlohmann::json source;
   if (is_idx_path(req.source)) {
     IdxArray a = read_idx(req.source);
-    GF_CHECK(a.dims.size() == 3 && a.dims[1] == shape[1] && a.dims[2] == shape[2], req.source,
-             ": expected N x ", shape[1], " x ", shape[2], " images");
+    const int64_t c = a.dims.size() == 4 ? a.dims[3] : 1;
+    GF_CHECK((a.dims.size() == 3 || a.dims.size() == 4) && c == shape[0] && a.dims[1] == shape[1] &&
+                 a.dims[2] == shape[2],
+             req.source, ": expected N x ", shape[1], " x ", shape[2],
+             shape[0] == 1 ? "" : concat(" x ", shape[0]), " images");
     const int64_t n = std::min<int64_t>(a.dims[0], req.n);
     images = pixels_to_unit(
-        torch::from_blob(a.data.data(), {a.dims[0], a.dims[1], a.dims[2]}, torch::kUInt8)
+        torch::from_blob(a.data.data(), {a.dims[0], a.dims[1], a.dims[2], c}, torch::kUInt8)
             .narrow(0, 0, n));
     source = {{"samples", req.source}};
   } else {
     LoadedGenerator g = load_generator(req.source, req.device);
     GF_CHECK(g.spec.out_shape == shape, g.path, " generates samples of another shape than ",
-             req.dataset);
+             dataset_id(data));
     labels = default_labels(g.spec, 0, req.n);
     images = generate(*g.g, g.spec, req.seed, req.n, 500, 0, labels);
     source = {{"checkpoint", g.path},
@@ -197,7 +247,7 @@ nlohmann::json evaluate(const EvalRequest& req) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return {{"source", source},
-          {"dataset", req.dataset},
+          {"dataset", dataset_id(data)},
           {"evaluator", scorer.info().to_json()},
           {"n",
            {{"generated", images.size(0)},

@@ -17,17 +17,28 @@ std::vector<std::string> metric_names();  // fid, kid, is, prdc, classes, cond_a
 
 struct EvalRequest {
   std::string source;  // checkpoint, run directory, or samples .idx[.gz]
-  std::string dataset = "mnist";
-  std::string data_dir;  // empty: data/<dataset>
+  // Empty: the data the checkpoint was trained on (its config), or for sample files mnist, or a
+  // folder when data_dir is a folder of images.
+  std::string dataset;
+  std::string data_dir;  // empty: the checkpoint's, or data/<dataset>
   std::vector<std::string> metrics = {"fid", "kid", "is", "prdc", "classes"};
   int64_t n = 10000;      // generated samples
-  std::string evaluator;  // empty: data/evaluators/<dataset>.clf
+  std::string evaluator;  // empty: default_evaluator_path()
   std::string cache_dir;  // empty: "cache" beside the evaluator file
   uint64_t seed = 0;      // sampling seed
   std::string device = "cpu";
 };
 
-std::string default_evaluator_path(const std::string& dataset);
+// The data an evaluation compares against (test split), resolved as EvalRequest describes.
+DataOptions eval_data_options(const EvalRequest& request);
+
+// data/evaluators/<dataset>.clf for the named sets; for folders, evaluators/<id>.clf under the
+// folder cache root (folder_cache_root), so a user's folder stays untouched.
+std::string default_evaluator_path(const DataOptions& data);
+
+// The evaluator at `path` (default_evaluator_path when empty). When there is none, it is trained
+// on `data` and saved there first, as torch-fidelity fetches its extractor on first use.
+TrainedClassifier ensure_evaluator(const DataOptions& data, const std::string& path);
 
 // Computes the requested metrics; returns {"metrics": {...}, "baseline": {...}, ...}.
 nlohmann::json evaluate(const EvalRequest& request);
@@ -48,7 +59,7 @@ nlohmann::json compute_metrics(const Reference& reference, const Embedding& gene
 class Scorer {
  public:
   // n: the generated set size the scores are for (the reference uses min(n, test size)).
-  Scorer(const std::string& dataset, const std::string& data_dir, const std::string& evaluator_path,
+  Scorer(const DataOptions& data, const std::string& evaluator_path,
          std::vector<std::string> metrics, int64_t n, const std::string& cache_dir = "");
   nlohmann::json score(const torch::Tensor& images, const torch::Tensor& labels);
   const nlohmann::json& baseline() const { return baseline_; }

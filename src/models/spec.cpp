@@ -34,13 +34,17 @@ void ModelSpec::validate() const {
   for (int64_t d : out_shape) GF_CHECK(d >= 1 && d <= 4096, "bad model.out_shape entry ", d);
   GF_CHECK(out_numel() <= (1 << 22), "model.out_shape is too large (", out_numel(), " values)");
   GF_CHECK(num_classes >= 0 && num_classes <= 1000, "model.num_classes must be 0..1000");
+  GF_CHECK(class_names.empty() || static_cast<int64_t>(class_names.size()) == num_classes,
+           "model.class_names has ", class_names.size(), " names for ", num_classes, " classes");
   GF_CHECK(!is_conditional() || num_classes >= 2, "model.conditional = ", conditional,
            " needs labelled data with at least 2 classes");
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ModelSpec, arch, z_dim, latent, g_hidden, d_hidden, slope, g_out,
-                                   g_channels, d_channels, d_norm, spectral_norm, conditional,
-                                   embed_dim, out_shape, num_classes)
+// With defaults: checkpoints written before a key existed (class_names) still load.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelSpec, arch, z_dim, latent, g_hidden, d_hidden,
+                                                slope, g_out, g_channels, d_channels, d_norm,
+                                                spectral_norm, conditional, embed_dim, out_shape,
+                                                num_classes, class_names)
 
 nlohmann::json ModelSpec::to_json() const {
   return *this;

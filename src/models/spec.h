@@ -27,9 +27,10 @@ struct ModelSpec {
   // Conditioning on labels: none | cgan (embedding concatenated to G's z and D's input) |
   // acgan (auxiliary classifier head on D) | projection (projection discriminator).
   std::string conditional = "none";
-  int64_t embed_dim = 16;          // label embedding size
-  std::vector<int64_t> out_shape;  // one sample, e.g. {1, 28, 28}; set from the data
-  int64_t num_classes = 0;         // labels the data has (0: unlabelled)
+  int64_t embed_dim = 16;                // label embedding size
+  std::vector<int64_t> out_shape;        // one sample, e.g. {1, 28, 28}; set from the data
+  int64_t num_classes = 0;               // labels the data has (0: unlabelled)
+  std::vector<std::string> class_names;  // the data's names for its classes (may be empty)
 
   bool is_conditional() const { return conditional != "none"; }
   int64_t out_numel() const;

@@ -397,6 +397,7 @@ void Server::add_model(const std::string& name, LoadedGenerator model) {
              {"conditional", s.is_conditional()},
              {"conditioning", s.conditional},
              {"num_classes", s.is_conditional() ? s.num_classes : 0},
+             {"class_names", s.is_conditional() ? s.class_names : std::vector<std::string>{}},
              {"output_shape", s.out_shape},
              {"z_dim", s.z_dim},
              {"latent", s.latent},

@@ -32,7 +32,13 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 std::vector<std::string> flag_overrides(const TrainRequest& r) {
-  std::vector<std::string> o = r.overrides;
+  std::vector<std::string> o;
+  // --data DIR with a folder of images reads it as one, whatever the preset's dataset; a --set
+  // data.dataset=... (applied after) still wins.
+  if (!r.data_dir.empty() && dataset_kind_of(r.data_dir) == "folder") {
+    o.push_back("data.dataset=folder");
+  }
+  o.insert(o.end(), r.overrides.begin(), r.overrides.end());
   if (!r.data_dir.empty()) o.push_back("data.dir=" + r.data_dir);
   if (r.steps >= 0) o.push_back("train.steps=" + std::to_string(r.steps));
   if (r.epochs >= 0) {
@@ -129,6 +135,7 @@ TrainResult run_training(const TrainRequest& request) {
   const Dataset data = load_dataset(config.data, static_cast<uint64_t>(config.seed));
   config.model.out_shape = data.sample_shape();
   config.model.num_classes = data.num_classes;
+  config.model.class_names = data.class_names;
   config.model.validate();
 
   // Data-parallel: join the group first, so that a rank that cannot start fails them all early.
@@ -197,8 +204,8 @@ TrainResult run_training(const TrainRequest& request) {
   if (config.eval.every > 0 && writer) {
     GF_CHECK(data.is_image(), "eval.every needs an image dataset with an evaluator; ", data.name,
              " has none");
-    scorer = std::make_unique<Scorer>(config.data.dataset, config.data.dir, config.eval.evaluator,
-                                      config.eval.metrics, config.eval.n);
+    scorer = std::make_unique<Scorer>(config.data, config.eval.evaluator, config.eval.metrics,
+                                      config.eval.n);
     write_file_atomic(dir->path("eval_baseline.json"), scorer->baseline().dump(2) + "\n");
     log_info("evaluating every ", config.eval.every, " steps on ", config.eval.n, " samples with ",
              scorer->info().version, " (test accuracy ", scorer->info().test_accuracy,
