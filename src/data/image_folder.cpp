@@ -291,7 +291,7 @@ FolderSamples load_image_folder(const DataOptions& o) {
     return out;
   }
   FolderSamples out = decode_all(scan, files, o);
-  log_info("data: decoded ", out.pixels.size(0), " images of ", o.dir, " (", o.split, ") in ",
+  log_info("data: decoded ", out.pixels.size(0), " images of ", scan.root, " (", o.split, ") in ",
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), " s",
            out.skipped.empty() ? "" : concat("; skipped ", out.skipped.size(), " bad files"));
   for (size_t i = 0; i < out.skipped.size() && i < 5; ++i) log_info("  skipped ", out.skipped[i]);

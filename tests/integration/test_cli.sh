@@ -80,7 +80,8 @@ expect_error "unknown command 'trian'" "$GF" trian
 expect_error "already exists" "$GF" train "${COMMON[@]}" --out "$WORK/run" --steps 10
 expect_error "unknown config key 'train.lrr'" "$GF" train "${COMMON[@]}" --out "$WORK/x" --set train.lrr=1
 expect_error "valid: adam, rmsprop, sgd" "$GF" train "${COMMON[@]}" --out "$WORK/x" --set train.optimizer=adamw
-expect_error "no train-images-idx3-ubyte" "$GF" train "${BASE[@]}" --out "$WORK/x" --data "$WORK"
+mkdir -p "$WORK/no_data"
+expect_error "no images found" "$GF" train "${BASE[@]}" --out "$WORK/x" --data "$WORK/no_data"
 expect_error "no such checkpoint" "$GF" sample "$WORK/nothing.ckpt" -n 1 --out "$WORK/a.png"
 printf 'garbage' > "$WORK/junk.ckpt"
 expect_error "not a readable ganforge checkpoint" "$GF" info "$WORK/junk.ckpt"
