@@ -89,7 +89,8 @@ TrainedClassifier train_classifier(const Dataset& train, const Dataset& test,
       tensor_hash(torch::cat({train.x.flatten(1), train.y.unsqueeze(1).to(torch::kFloat32)}, 1));
   out.model = std::make_shared<Classifier>(out.info.channels, out.info.size, out.info.classes);
   torch::optim::Adam opt(out.model->parameters(), torch::optim::AdamOptions(o.lr));
-  BatchLoader loader(train, o.batch, mix(o.seed, 0xc1a55));
+  // Small folders (a few hundred images) get one batch of everything rather than an error.
+  BatchLoader loader(train, std::min(o.batch, train.size()), mix(o.seed, 0xc1a55));
   const int64_t epochs =
       o.epochs > 0 ? o.epochs
                    : std::clamp<int64_t>(320000 / std::max<int64_t>(1, train.size()), 5, 20);
