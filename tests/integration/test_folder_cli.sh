@@ -33,7 +33,8 @@ grep -q "ignored:  .txt: 1" "$WORK/inspect.txt" || fail "inspect ignored files"
 
 # --data DIR with a folder of images reads it as one, whatever the preset's dataset.
 TRAIN=(--config configs/emoji_32.json --set data.test_dir= --set model.g_channels=16
-       --set model.d_channels=16 --set log.sample_every=20 --set log.checkpoint_every=20 --threads 1)
+       --set model.d_channels=16 --set log.sample_every=20 --set log.checkpoint_every=20
+       --set eval.every=0 --threads 1)
 "$GF" train "${TRAIN[@]}" --data "$D" --out "$WORK/run" --steps 20 > "$WORK/train.txt" 2>&1 ||
   fail "train: $(tail -5 "$WORK/train.txt")"
 /usr/bin/python3 - "$WORK/run" <<'PY'
@@ -64,6 +65,15 @@ assert a[:4] == b"\0\0\x08\x04" and struct.unpack(">IIII", a[4:20]) == (6, 32, 3
 assert len(a) == 20 + 6 * 32 * 32 * 3
 PY
 "$GF" sample "$WORK/run" -n 9 --seed 4 --out "$WORK/grid.png" > /dev/null
+
+# Colour through export: plain PyTorch rebuilds an MLP trained on the folder from its safetensors
+# export and reproduces `ganforge sample`'s colour idx4 images.
+"$GF" train --config configs/mlp_mnist.json --data "$D" --set model.g_hidden=[32] \
+  --set model.d_hidden=[32] --set train.batch=16 --out "$WORK/mlp" --steps 5 --threads 1 > /dev/null 2>&1 || fail "mlp on a folder"
+"$GF" export "$WORK/mlp" --format safetensors --out "$WORK/mlp.safetensors" > /dev/null
+"$GF" sample "$WORK/mlp.safetensors" -n 7 --seed 3 --out "$WORK/mlp.idx" > /dev/null
+/usr/bin/python3 tests/interop/mlp_from_safetensors.py "$WORK/mlp.safetensors" "$WORK/mlp.idx" 3 \
+  > /dev/null || fail "colour interop"
 
 # A packed copy loads as the same data: a run on it matches the folder run step for step.
 "$GF" dataset pack "$D" --resolution 32 --channels 3 --out "$WORK/packed" > /dev/null

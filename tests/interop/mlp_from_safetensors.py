@@ -4,7 +4,8 @@
 draws the same seeded latents as `ganforge sample` and must produce the same images.
 
 Usage: mlp_from_safetensors.py G.safetensors SAMPLES.idx SEED
-(SAMPLES.idx written by `ganforge sample ... --seed SEED --out SAMPLES.idx`.)
+(SAMPLES.idx written by `ganforge sample ... --seed SEED --out SAMPLES.idx`: idx3 for one
+channel, idx4 N x H x W x C for colour.)
 """
 import json
 import struct
@@ -57,8 +58,13 @@ def main():
     g.load_state_dict({k[len("net."):]: v for k, v in tensors.items()}, strict=True)
 
     raw = open(idx_path, "rb").read()
-    n, h, w = struct.unpack(">III", raw[4:16])
-    expected = torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).reshape(n, h * w).int()
+    ndims = raw[3]
+    dims = struct.unpack(">" + "I" * ndims, raw[4:4 + 4 * ndims])
+    pixels = torch.frombuffer(bytearray(raw[4 + 4 * ndims:]), dtype=torch.uint8).reshape(dims)
+    if ndims == 4:  # colour: idx4 is N x H x W x C, the generator's output is C x H x W
+        pixels = pixels.permute(0, 3, 1, 2)
+    n = dims[0]
+    expected = pixels.reshape(n, -1).int()
     zs = []
     for i in range(n):
         gen = torch.Generator().manual_seed(mix(seed, i))
