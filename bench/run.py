@@ -47,6 +47,14 @@ def dcgan_flops(batch, width=1.0):
     return fg, fd
 
 
+def cdcgan32_flops(batch, width=1.0):
+    # configs/emoji_32.json: 4x4x4c -> 8x8x2c -> 16x16xc -> 32x32x3; D mirrors it.
+    c = int(32 * width)
+    fg = 2 * batch * (116 * 4 * c * 16 + 4 * c * 2 * c * 16 * 16 + 2 * c * c * 16 * 64 + c * 3 * 16 * 256)
+    fd = 2 * batch * (3 * c * 16 * 256 + c * 2 * c * 16 * 64 + 2 * c * 4 * c * 16 * 16 + 2 * 4 * c * 16)
+    return fg, fd
+
+
 def step_flops(fg, fd):
     # Forward G once; D forward on real and fake, backward on both (2x forward each); G's step
     # runs D forward and backward to its input (~1x), then G backward (2x forward).
@@ -101,6 +109,8 @@ def main():
     models = [
         ("mlp (seed)", "configs/mlp_mnist.json", "bench/peers/mlp_gan.py", 128, mlp_flops),
         ("dcgan 28x28", "configs/dcgan_mnist.json", "bench/peers/dcgan.py", 64, dcgan_flops),
+        ("emoji 32x32x3 (cond, SN, hinge, DiffAugment)", "configs/emoji_32.json",
+         "bench/peers/cdcgan32.py", 64, cdcgan32_flops),
     ]
     results = {m[0]: {"ganforge": [], "ganforge_bf16": [], "peer": [], "peer_fast_blas": []}
                for m in models}

@@ -40,13 +40,17 @@ double peak_rss_mib() {
 
 nlohmann::json bench_training(RunConfig config, const BenchOptions& o) {
   GF_CHECK(o.steps >= 1 && o.warmup >= 0, "bench needs at least one timed step");
-  // Synthetic data of the configured dataset's shape: 28x28 digits, or 2-D points for the ring.
+  // Synthetic data of the configured dataset's shape: 28x28 digits, a folder's resolution and
+  // channels (colour unless told 1), or 2-D points for the ring.
   Dataset data;
   data.name = "synthetic";
   const bool image = config.data.dataset != "ring";
   const int64_t n = config.train.batch * 4;
+  const int64_t res = config.data.dataset == "folder" ? config.data.resolution : 28;
+  const int64_t channels =
+      config.data.dataset == "folder" && config.data.channels != 1 ? 3 : 1;
   torch::manual_seed(1);
-  data.x = image ? torch::rand({n, 1, 28, 28}) * 2 - 1 : torch::randn({n, 2});
+  data.x = image ? torch::rand({n, channels, res, res}) * 2 - 1 : torch::randn({n, 2});
   data.y = torch::randint(10, {n}, torch::kInt64);
   data.num_classes = 10;
   config.model.out_shape = data.sample_shape();
