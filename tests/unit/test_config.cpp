@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/json_config.h"
@@ -24,6 +25,44 @@ TEST(Config, PresetsLoad) {
     RunConfig c = load_run_config(std::string(GF_SOURCE_DIR) + "/configs/" + name + ".json", {});
     EXPECT_EQ(c.name, name);
   }
+}
+
+TEST(Config, EveryPresetLoadsIncludingTheColourFolderOne) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(GF_SOURCE_DIR) + "/configs")) {
+    RunConfig c = load_run_config(e.path().string(), {});
+    EXPECT_EQ(c.name + ".json", e.path().filename().string());
+  }
+  RunConfig emoji = load_run_config(std::string(GF_SOURCE_DIR) + "/configs/emoji_32.json", {});
+  EXPECT_EQ(emoji.data.dataset, "folder");
+  EXPECT_EQ(emoji.data.resolution, 32);
+  EXPECT_EQ(emoji.data.channels, 3);
+}
+
+TEST(Config, DocumentsFromBeforeFoldersAndClassNamesStillLoad) {
+  // A model spec and data options as checkpoints and run directories stored them before
+  // class_names, channels, resolution & co. existed: the new keys take their defaults.
+  const nlohmann::json old_model = {{"arch", "dcgan"},        {"z_dim", 100},
+                                    {"latent", "normal"},     {"g_hidden", {128}},
+                                    {"d_hidden", {128}},      {"slope", 0.2},
+                                    {"g_out", "tanh"},        {"g_channels", 32},
+                                    {"d_channels", 32},       {"d_norm", "batch"},
+                                    {"spectral_norm", false}, {"conditional", "projection"},
+                                    {"embed_dim", 16},        {"out_shape", {1, 28, 28}},
+                                    {"num_classes", 10}};
+  const ModelSpec spec = ModelSpec::from_json(old_model);
+  EXPECT_TRUE(spec.class_names.empty());
+  EXPECT_EQ(spec.num_classes, 10);
+  spec.validate();
+  const DataOptions data = DataOptions::from_json({{"dataset", "mnist"},
+                                                   {"dir", ""},
+                                                   {"split", "train"},
+                                                   {"limit", 0},
+                                                   {"synthetic_n", 50000}});
+  EXPECT_EQ(data.resize, "center-crop");
+  EXPECT_EQ(data.channels, 0);
+  EXPECT_FALSE(data.mirror);
+  data.validate();
 }
 
 TEST(Config, OverridesApplyWithTypes) {
