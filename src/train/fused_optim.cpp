@@ -3,7 +3,13 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <iterator>
 #include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "core/names.h"
 
 namespace gf {
 namespace {
@@ -21,15 +27,13 @@ bool fusable_params(const torch::optim::Optimizer& opt) {
   return true;
 }
 
-// The element loops, compiled for AVX-512, AVX2 and baseline x86-64 and chosen when the program
-// loads (GCC function multi-versioning), so that they vectorise as PyTorch's own kernels do.
-// The file is built with -fno-math-errno (sqrt of a non-negative value needs no errno check)
-// and -ffp-contract=off (no fused multiply-adds: the rounding stays that of torch::optim).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GF_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GF_VECTOR_CLONES
-#endif
+// The element loops, compiled for AVX-512, AVX2 and baseline x86-64 so that they vectorise as
+// PyTorch's own kernels do; the best variant this CPU runs is chosen at first use, or the one
+// GF_FUSED_VARIANT (or set_fused_variant, for tests) names, so every variant can be tested on
+// any CPU that has it. The file is built with -fno-math-errno (sqrt of a non-negative value needs
+// no errno check) and -ffp-contract=off (no fused multiply-adds: the rounding stays that of
+// torch::optim).
+#define GF_LOOP inline __attribute__((always_inline))
 
 struct AdamScalars {
   float b1, b2, c1, c2, inv_sqrt_bc2, eps, step_size, wd;
@@ -38,9 +42,8 @@ struct AdamScalars {
 // The same arithmetic as Adam::step (PyTorch 1.13), element by element:
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //   p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
-GF_VECTOR_CLONES void adam_kernel(float* __restrict pp, const float* __restrict gp,
-                                  float* __restrict mp, float* __restrict vp, int64_t n,
-                                  AdamScalars k) {
+GF_LOOP void adam_loop(float* __restrict pp, const float* __restrict gp, float* __restrict mp,
+                       float* __restrict vp, int64_t n, AdamScalars k) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gp[i] + k.wd * pp[i];
     const float m = k.b1 * mp[i] + k.c1 * g;
@@ -58,9 +61,8 @@ struct RmspropScalars {
 // The same arithmetic as RMSprop::step (PyTorch 1.13), element by element:
 //   s = alpha s + (1 - alpha) g^2;  avg = sqrt(s) + eps
 //   momentum: b = mom b + g / avg;  p -= lr b      else: p -= lr g / avg
-GF_VECTOR_CLONES void rmsprop_kernel(float* __restrict pp, const float* __restrict gp,
-                                     float* __restrict sp, float* __restrict bp, int64_t n,
-                                     RmspropScalars k) {
+GF_LOOP void rmsprop_loop(float* __restrict pp, const float* __restrict gp, float* __restrict sp,
+                          float* __restrict bp, int64_t n, RmspropScalars k) {
   if (bp) {
     for (int64_t i = 0; i < n; ++i) {
       const float g = gp[i] + k.wd * pp[i];
@@ -79,6 +81,63 @@ GF_VECTOR_CLONES void rmsprop_kernel(float* __restrict pp, const float* __restri
   }
 }
 
+using AdamFn = void (*)(float*, const float*, float*, float*, int64_t, AdamScalars);
+using RmspropFn = void (*)(float*, const float*, float*, float*, int64_t, RmspropScalars);
+
+struct Variant {
+  const char* name;
+  bool (*supported)();
+  AdamFn adam;
+  RmspropFn rmsprop;
+};
+
+#define GF_VARIANT(suffix, attr)                                                      \
+  attr void adam_##suffix(float* p, const float* g, float* m, float* v, int64_t n,    \
+                          AdamScalars k) {                                            \
+    adam_loop(p, g, m, v, n, k);                                                      \
+  }                                                                                   \
+  attr void rmsprop_##suffix(float* p, const float* g, float* s, float* b, int64_t n, \
+                             RmspropScalars k) {                                      \
+    rmsprop_loop(p, g, s, b, n, k);                                                   \
+  }
+
+GF_VARIANT(baseline, )
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+GF_VARIANT(avx512f, __attribute__((target("avx512f"))))
+GF_VARIANT(avx2, __attribute__((target("avx2"))))
+const Variant kVariants[] = {
+    {"avx512f", [] { return __builtin_cpu_supports("avx512f") != 0; }, adam_avx512f,
+     rmsprop_avx512f},
+    {"avx2", [] { return __builtin_cpu_supports("avx2") != 0; }, adam_avx2, rmsprop_avx2},
+    {"baseline", [] { return true; }, adam_baseline, rmsprop_baseline}};
+#else
+const Variant kVariants[] = {{"baseline", [] { return true; }, adam_baseline, rmsprop_baseline}};
+#endif
+
+const Variant* find_variant(const std::string& name) {
+  for (const auto& v : kVariants) {
+    if (name == v.name) return &v;
+  }
+  std::vector<std::string> names;
+  for (const auto& v : kVariants) names.emplace_back(v.name);
+  throw Error(concat("unknown fused optimizer variant '", name, "'; valid: ", join_names(names)));
+}
+
+const Variant*& current_variant() {
+  static const Variant* chosen = [] {
+    if (const char* env = std::getenv("GF_FUSED_VARIANT"); env && *env) {
+      const Variant* v = find_variant(env);
+      GF_CHECK(v->supported(), "GF_FUSED_VARIANT=", env, ": this CPU cannot run it");
+      return v;
+    }
+    for (const auto& v : kVariants) {
+      if (v.supported()) return &v;
+    }
+    return &kVariants[std::size(kVariants) - 1];
+  }();
+  return chosen;
+}
+
 torch::Tensor run_closure(const torch::optim::Optimizer::LossClosure& closure) {
   if (closure == nullptr) return {};
   at::AutoGradMode enable_grad(true);
@@ -86,6 +145,24 @@ torch::Tensor run_closure(const torch::optim::Optimizer::LossClosure& closure) {
 }
 
 }  // namespace
+
+std::vector<std::string> fused_variants_supported() {
+  std::vector<std::string> names;
+  for (const auto& v : kVariants) {
+    if (v.supported()) names.emplace_back(v.name);
+  }
+  return names;
+}
+
+std::string fused_variant() {
+  return current_variant()->name;
+}
+
+void set_fused_variant(const std::string& name) {
+  const Variant* v = find_variant(name);
+  GF_CHECK(v->supported(), "this CPU cannot run the fused optimizer variant ", name);
+  current_variant() = v;
+}
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
   bool fusable = fusable_params(*this);
@@ -121,9 +198,9 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
       const float eps = static_cast<float>(o.eps());
       const float step_size = static_cast<float>(o.lr() / bc1);
       const float wd = static_cast<float>(o.weight_decay());
-      adam_kernel(p.data_ptr<float>(), p.grad().data_ptr<float>(), s.exp_avg().data_ptr<float>(),
-                  s.exp_avg_sq().data_ptr<float>(), p.numel(),
-                  {fb1, fb2, c1, c2, inv_sqrt_bc2, eps, step_size, wd});
+      current_variant()->adam(p.data_ptr<float>(), p.grad().data_ptr<float>(),
+                              s.exp_avg().data_ptr<float>(), s.exp_avg_sq().data_ptr<float>(),
+                              p.numel(), {fb1, fb2, c1, c2, inv_sqrt_bc2, eps, step_size, wd});
     }
   }
   return loss;
@@ -158,10 +235,10 @@ torch::Tensor FusedRmsprop::step(LossClosure closure) {
       }
       auto& s = static_cast<torch::optim::RMSpropParamState&>(*states[key]);
       s.step(s.step() + 1);
-      rmsprop_kernel(p.data_ptr<float>(), p.grad().data_ptr<float>(),
-                     s.square_avg().data_ptr<float>(),
-                     mom > 0 ? s.momentum_buffer().data_ptr<float>() : nullptr, p.numel(),
-                     {alpha, c, eps, lr, mom, wd});
+      current_variant()->rmsprop(p.data_ptr<float>(), p.grad().data_ptr<float>(),
+                                 s.square_avg().data_ptr<float>(),
+                                 mom > 0 ? s.momentum_buffer().data_ptr<float>() : nullptr,
+                                 p.numel(), {alpha, c, eps, lr, mom, wd});
     }
   }
   return loss;

@@ -8,7 +8,20 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/rmsprop.h>
 
+#include <string>
+#include <vector>
+
 namespace gf {
+
+// The compiled variants of the fused loops this CPU can run, best first: some of "avx512f",
+// "avx2", and always "baseline".
+std::vector<std::string> fused_variants_supported();
+// The variant in use: the best supported, unless GF_FUSED_VARIANT names another (an unknown or
+// unsupported name is a gf::Error at the first fused step).
+std::string fused_variant();
+// Uses `name` from now on (tests run every supported variant this way); gf::Error when unknown
+// or when this CPU cannot run it.
+void set_fused_variant(const std::string& name);
 
 // Adam: read p, g, m, v; write p, m, v (instead of five tensor ops).
 class FusedAdam : public torch::optim::Adam {

@@ -134,17 +134,40 @@ void step_side_by_side(
   }
 }
 
-TEST(FusedAdam, MatchesTorchAdamOver100Steps) {
-  auto a = optimizer_test_params(), b = optimizer_test_params();
-  torch::optim::Adam ref(a, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
-  FusedAdam fused(b, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
-  auto x = torch::randn({16, 64});
-  step_side_by_side(a, b, ref, fused, [&](const std::vector<torch::Tensor>& p) {
-    return (x.matmul(p[0]) + p[1]).sin().pow(2).mean();
-  });
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_LT(excess_over_ulps(b[i], a[i]), 1e-6) << i;
+// Runs `body` once per fused-loop variant this CPU supports (AVX-512, AVX2, baseline), so a
+// variant that only some CPUs pick is tested on every machine that has it.
+template <typename Fn>
+void for_each_fused_variant(Fn&& body) {
+  const std::string before = fused_variant();
+  const auto variants = fused_variants_supported();
+  ASSERT_FALSE(variants.empty());
+  EXPECT_EQ(variants.back(), "baseline");
+  for (const auto& v : variants) {
+    SCOPED_TRACE("fused variant " + v);
+    set_fused_variant(v);
+    EXPECT_EQ(fused_variant(), v);
+    body();
   }
+  set_fused_variant(before);
+}
+
+TEST(FusedOptim, UnknownVariantIsAnErrorListingTheValidOnes) {
+  EXPECT_NE(test::error_of([] { set_fused_variant("sse9"); }).find("valid:"), std::string::npos);
+}
+
+TEST(FusedAdam, MatchesTorchAdamOver100Steps) {
+  for_each_fused_variant([] {
+    auto a = optimizer_test_params(), b = optimizer_test_params();
+    torch::optim::Adam ref(a, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
+    FusedAdam fused(b, torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
+    auto x = torch::randn({16, 64});
+    step_side_by_side(a, b, ref, fused, [&](const std::vector<torch::Tensor>& p) {
+      return (x.matmul(p[0]) + p[1]).sin().pow(2).mean();
+    });
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_LT(excess_over_ulps(b[i], a[i]), 1e-6) << i;
+    }
+  });
   // Non-float32 parameters take Adam's own path.
   std::vector<torch::Tensor> d = {torch::randn({4}, torch::kFloat64).requires_grad_()};
   FusedAdam fallback(d, torch::optim::AdamOptions(1e-3));
@@ -154,24 +177,27 @@ TEST(FusedAdam, MatchesTorchAdamOver100Steps) {
 }
 
 TEST(FusedRmsprop, MatchesTorchRmspropOver100Steps) {
-  for (const double momentum : {0.0, 0.9}) {
-    auto a = optimizer_test_params(), b = optimizer_test_params();
-    const auto options = torch::optim::RMSpropOptions(1e-3).alpha(0.9).momentum(momentum);
-    torch::optim::RMSprop ref(a, options);
-    FusedRmsprop fused(b, options);
-    torch::manual_seed(1);
-    auto x = torch::randn({16, 64});
-    // Targets far from the start: no gradient crosses zero, where RMSprop's g / sqrt(s) turns
-    // last-bit differences into steps of lr (as it would between any two implementations).
-    step_side_by_side(a, b, ref, fused, [&](const std::vector<torch::Tensor>& p) {
-      return (p[0] - 5 - x.narrow(1, 0, 33).repeat({4, 1})).pow(2).sum() + (p[1] + 5).pow(2).sum();
-    });
-    for (size_t i = 0; i < a.size(); ++i) {
-      EXPECT_LT(excess_over_ulps(b[i], a[i]), 1e-6) << i << " momentum " << momentum;
-      // And it moved: the comparison is not between two untouched tensors.
-      EXPECT_GT((a[i] - optimizer_test_params()[i]).abs().max().item<double>(), 1e-3);
+  for_each_fused_variant([] {
+    for (const double momentum : {0.0, 0.9}) {
+      auto a = optimizer_test_params(), b = optimizer_test_params();
+      const auto options = torch::optim::RMSpropOptions(1e-3).alpha(0.9).momentum(momentum);
+      torch::optim::RMSprop ref(a, options);
+      FusedRmsprop fused(b, options);
+      torch::manual_seed(1);
+      auto x = torch::randn({16, 64});
+      // Targets far from the start: no gradient crosses zero, where RMSprop's g / sqrt(s) turns
+      // last-bit differences into steps of lr (as it would between any two implementations).
+      step_side_by_side(a, b, ref, fused, [&](const std::vector<torch::Tensor>& p) {
+        return (p[0] - 5 - x.narrow(1, 0, 33).repeat({4, 1})).pow(2).sum() +
+               (p[1] + 5).pow(2).sum();
+      });
+      for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_LT(excess_over_ulps(b[i], a[i]), 1e-6) << i << " momentum " << momentum;
+        // And it moved: the comparison is not between two untouched tensors.
+        EXPECT_GT((a[i] - optimizer_test_params()[i]).abs().max().item<double>(), 1e-3);
+      }
     }
-  }
+  });
   // Centered RMSprop takes the original path.
   std::vector<torch::Tensor> c = {torch::randn({4}).requires_grad_()};
   FusedRmsprop centered(c, torch::optim::RMSpropOptions(1e-3).centered(true));
