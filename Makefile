@@ -5,6 +5,7 @@ JOBS ?= $(shell nproc)
 GF := $(BUILD)/ganforge
 DEMO_CONFIG ?= configs/cgan_mnist.json
 DEMO_RUN ?= runs/demo
+DEMO_N ?= 100
 
 .PHONY: all deps data build demo test evaluators bench bench-serve profile format clean
 
@@ -17,14 +18,14 @@ data: deps
 	@bash scripts/fetch_data.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DGF_WERROR=ON > /dev/null
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DGF_WERROR=ON -DGF_REQUIRE_ALL=ON > /dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: data build
 	@echo "== training $(DEMO_CONFIG) into $(DEMO_RUN)"
 	@$(GF) train --config $(DEMO_CONFIG) --out $(DEMO_RUN) --overwrite
-	@$(GF) sample $(DEMO_RUN) -n 100 --seed 0 --out $(DEMO_RUN)/demo_grid.png
-	@echo "== demo done: open $(DEMO_RUN)/demo_grid.png (100 samples) and $(DEMO_RUN)/samples/ (training progress)"
+	@$(GF) sample $(DEMO_RUN) -n $(DEMO_N) --seed 0 --out $(DEMO_RUN)/demo_grid.png
+	@echo "== demo done: open $(DEMO_RUN)/demo_grid.png ($(DEMO_N) samples) and $(DEMO_RUN)/samples/ (training progress)"
 
 # The evaluators (feature extractors for FID & co.) are trained once and kept under data/evaluators/.
 evaluators: data build

@@ -4,6 +4,8 @@
 # machine's packages by scripts/pack_deps.sh; the server and c10d then build only if their
 # pieces are found.
 set(GF_DEPS_DIR "" CACHE PATH "headers and GoogleTest sources for machines without the packages")
+# `make build` (and so CI) sets this: a missing optional part is an error, not silently fewer tests.
+option(GF_REQUIRE_ALL "Fail the configure step when an optional part (serve, c10d) cannot be built" OFF)
 
 find_package(Torch REQUIRED)
 
@@ -44,6 +46,11 @@ if(HTTPLIB_FOUND AND OpenSSL_FOUND)
   set(GF_WITH_SERVE ON)
 else()
   set(GF_WITH_SERVE OFF)
+  if(GF_REQUIRE_ALL)
+    message(FATAL_ERROR "cpp-httplib or OpenSSL not found, and GF_REQUIRE_ALL is on (make build "
+            "sets it, so that CI never passes with the serve, browser and folder tests missing): "
+            "run scripts/install_deps.sh, or configure with -DGF_REQUIRE_ALL=OFF")
+  endif()
   message(WARNING "cpp-httplib or OpenSSL not found: building without `ganforge serve`")
 endif()
 
@@ -53,6 +60,11 @@ if(GF_GLOO_INCLUDE)
   set(GF_WITH_C10D ON)
 else()
   set(GF_WITH_C10D OFF)
+  if(GF_REQUIRE_ALL)
+    message(FATAL_ERROR "gloo headers not found, and GF_REQUIRE_ALL is on (make build sets it, so "
+            "that CI never passes with the distributed tests missing): run "
+            "scripts/install_deps.sh (libgloo-dev), or configure with -DGF_REQUIRE_ALL=OFF")
+  endif()
   message(WARNING "gloo headers not found: building without data-parallel training")
 endif()
 option(GF_WITH_NCCL "c10d's ProcessGroupNCCL for data-parallel CUDA training (CUDA LibTorch)" OFF)
