@@ -7,10 +7,16 @@ GF="$1"; DATA="$2"; WORK="$3"; NODE_DIR="$4"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 rm -rf "$WORK"; mkdir -p "$WORK" "$NODE_DIR"
 [ -x /usr/bin/chromium ] || { echo "FAIL: /usr/bin/chromium missing (scripts/install_deps.sh)"; exit 1; }
+node_major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p')
+[ "${node_major:-0}" -ge 18 ] || {
+  echo "FAIL: Node.js >= 18 is needed (found '$(node --version 2>/dev/null)'); scripts/install_deps.sh installs Debian's"
+  exit 1
+}
+# The exact versions of package-lock.json (npm ci), installed again when the lockfile changes.
 if [ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ] ||
-   ! cmp -s "$HERE/package.json" "$NODE_DIR/package.json"; then
-  cp "$HERE/package.json" "$NODE_DIR/package.json"
-  (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error > /dev/null)
+   ! cmp -s "$HERE/package-lock.json" "$NODE_DIR/package-lock.json"; then
+  cp "$HERE/package.json" "$HERE/package-lock.json" "$NODE_DIR/"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error > /dev/null)
 fi
 cp "$HERE/page_test.mjs" "$NODE_DIR/page_test.mjs"
 
