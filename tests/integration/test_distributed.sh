@@ -87,7 +87,8 @@ start_pair() {
       2> "$WORK/$name$r.err" &
     eval "R$r=\$!"; PIDS+=($!)
   done
-  for _ in $(seq 1 100); do grep -q "^step " "$WORK/${name}0.err" && break; sleep 0.1; done
+  for _ in $(seq 1 600); do grep -q "^step " "$WORK/${name}0.err" && break; sleep 0.1; done
+  grep -q "^step " "$WORK/${name}0.err" || fail "$name: rank 0 was not training after 60 s: $(tail -3 "$WORK/${name}0.err")"
 }
 
 # 4. A killed rank: the other stops with an error, long before its 30 s timeout.

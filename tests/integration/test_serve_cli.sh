@@ -63,7 +63,14 @@ grep -q 'POST /v1/generate 400' "$WORK/serve.log" || fail "requests are not logg
 for i in 1 2 3 4; do
   gen '{"model":"digits","n":64,"format":"grid"}' "$WORK/flight$i.png" > "$WORK/flight$i.status" &
 done
-sleep 0.2
+# Until the server holds some of them (queued, or already answered): no fixed sleep, which a
+# loaded machine can outlast.
+for _ in $(seq 1 600); do
+  depth=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^ganforge_queue_depth{model="digits"} \([0-9]*\)$/\1/p')
+  [ "${depth:-0}" -gt 0 ] && break
+  grep -q '^200$' "$WORK"/flight*.status 2>/dev/null && break
+  sleep 0.05
+done
 kill -TERM "$PID"
 set +e; wait "$PID"; rc=$?; set -e
 wait
