@@ -13,31 +13,65 @@
 namespace gf::cli {
 namespace {
 
+void print_row(const std::string& name, const nlohmann::json& value, const nlohmann::json& base) {
+  std::printf("%-24s %14.5f", name.c_str(), value.get<double>());
+  if (base.is_number()) {
+    std::printf(" %14.5f\n", base.get<double>());
+  } else {
+    std::printf(" %14s\n", "-");
+  }
+}
+
 void print_table(const nlohmann::json& r) {
-  std::printf("source:    %s\n", r["source"].dump().c_str());
-  std::printf("evaluator: %s (%s, test accuracy %.4f)\n",
-              r["evaluator"]["version"].get<std::string>().c_str(),
-              r["evaluator"]["dataset"].get<std::string>().c_str(),
-              r["evaluator"]["test_accuracy"].get<double>());
+  std::printf("source:     %s\n", r["source"].dump().c_str());
+  if (r["evaluator"].is_null()) {
+    std::printf("evaluator:  none (unlabelled data: the label-free space only)\n");
+  } else {
+    std::printf("evaluator:  %s (%s, test accuracy %.4f)\n",
+                r["evaluator"]["version"].get<std::string>().c_str(),
+                r["evaluator"]["dataset"].get<std::string>().c_str(),
+                r["evaluator"]["test_accuracy"].get<double>());
+  }
+  const auto& free = r["feature_spaces"]["label_free"];
+  std::printf("label-free: %s (%lld-d random CNN)\n", free["version"].get<std::string>().c_str(),
+              static_cast<long long>(free["dim"].get<int64_t>()));
   std::printf(
-      "samples:   %lld generated, %lld real test (reference), %lld real train (baseline)\n\n",
+      "samples:    %lld generated, %lld real test (reference), %lld real train (baseline)\n\n",
       static_cast<long long>(r["n"]["generated"].get<int64_t>()),
       static_cast<long long>(r["n"]["reference"].get<int64_t>()),
       static_cast<long long>(r["n"]["baseline"].get<int64_t>()));
-  std::printf("%-18s %14s %14s\n", "metric", "generated", "real baseline");
+  std::printf("%-24s %14s %14s\n", "metric", "generated", "real baseline");
+  const auto& base = r["baseline"];
   for (const auto& item : r["metrics"].items()) {
     if (!item.value().is_number()) continue;
-    const auto& base = r["baseline"];
-    std::printf("%-18s %14.5f", item.key().c_str(), item.value().get<double>());
-    if (base.contains(item.key())) {
-      std::printf(" %14.5f\n", base[item.key()].get<double>());
-    } else {
-      std::printf(" %14s\n", "-");
+    print_row(item.key(), item.value(), base.value(item.key(), nlohmann::json()));
+  }
+  if (r["metrics"].contains("label_free")) {
+    const auto& free_base = base.value("label_free", nlohmann::json::object());
+    for (const auto& item : r["metrics"]["label_free"].items()) {
+      if (!item.value().is_number()) continue;
+      print_row(item.key() + " (label-free)", item.value(),
+                free_base.value(item.key(), nlohmann::json()));
     }
   }
   if (r["metrics"].contains("class_histogram")) {
     std::printf("\nclass histogram:");
     for (const auto& v : r["metrics"]["class_histogram"]) std::printf(" %.3f", v.get<double>());
+    std::printf("\n");
+  }
+  if (r.contains("memorisation")) {
+    const auto& m = r["memorisation"];
+    std::printf(
+        "\nmemorisation: %.2f %% of samples nearer a training image than 99 %% of test images "
+        "are (pixel L2 threshold %.3f); flagged: %s\n",
+        100.0 * m["share"].get<double>(), m["threshold"].get<double>(),
+        m["flagged"].get<bool>() ? "yes" : "no");
+    std::printf("closest pairs (sample -> training image, distance):");
+    for (const auto& p : m["closest"]) {
+      std::printf(" %lld -> %lld %.3f;", static_cast<long long>(p["sample_index"].get<int64_t>()),
+                  static_cast<long long>(p["train_index"].get<int64_t>()),
+                  p["distance"].get<double>());
+    }
     std::printf("\n");
   }
   std::printf("\nevaluation took %.1f s\n", r["seconds"].get<double>());
@@ -55,8 +89,12 @@ Action add_eval(CLI::App& app) {
                   "mnist | fashion-mnist | idx | folder (default: the checkpoint's training data)");
   cmd->add_option("--data", req->data_dir,
                   "idx directory or image folder (default: the checkpoint's)");
-  cmd->add_option("--metrics", req->metrics, "fid,kid,is,prdc,classes,cond_acc,cas")
+  cmd->add_option("--metrics", req->metrics,
+                  "fid,kid,is,prdc,classes,cond_acc,cas,memorisation (default: all but "
+                  "cond_acc/cas; without labels fid,kid,prdc,memorisation)")
       ->delimiter(',');
+  cmd->add_option("--pairs", req->pairs_png,
+                  "write memorisation's closest (sample, training image) pairs to this PNG");
   cmd->add_option("-n", req->n, "generated samples")
       ->check(CLI::Range(int64_t{20}, int64_t{200000}));
   cmd->add_option("--evaluator", req->evaluator,

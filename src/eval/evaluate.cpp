@@ -1,7 +1,12 @@
 #include "eval/evaluate.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <torch/version.h>
+
 #include <chrono>
 #include <filesystem>
+#include <functional>
 
 #include "core/error.h"
 #include "core/file.h"
@@ -10,8 +15,11 @@
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
+#include "eval/features.h"
+#include "eval/memorisation.h"
 #include "eval/metrics.h"
 #include "io/checkpoint.h"
+#include "io/image.h"
 #include "models/generator_file.h"
 #include "models/sampler.h"
 
@@ -29,27 +37,58 @@ bool is_idx_path(const std::string& p) {
          ends_with(p, "-ubyte.gz");
 }
 
-// The real test split's embedding, cached on disk under (dataset hash, extractor, n).
+bool needs_classifier(const std::string& metric) {
+  return metric == "is" || metric == "classes" || metric == "cond_acc" || metric == "cas";
+}
+
+// An embedding cached on disk under `key` (the feature space's version, the images' hash, n), as
+// torch-fidelity caches its reference statistics.
+Embedding cached_embedding(const std::string& cache_dir, const std::string& name,
+                           const std::string& key, const std::function<Embedding()>& compute) {
+  const std::string path = (fs::path(cache_dir) / ("ref_" + name + "_" + key + ".ckpt")).string();
+  Embedding e;
+  if (fs::exists(path)) {
+    CheckpointReader r(path);
+    r.section("ref").read("features", e.features);
+    if (r.meta().value("probs", true)) r.section("ref").read("probs", e.probs);
+    return e;
+  }
+  e = compute();
+  CheckpointWriter w(
+      {{"model", nullptr}, {"step", 0}, {"reference", key}, {"probs", e.probs.defined()}});
+  w.section("ref").write("features", e.features);
+  if (e.probs.defined()) w.section("ref").write("probs", e.probs);
+  if (const auto parent = fs::path(path).parent_path(); !parent.empty()) {
+    fs::create_directories(parent);
+  }
+  w.write(path);
+  return e;
+}
+
+Reference make_reference(Embedding e) {
+  Reference ref;
+  ref.embedding = std::move(e);
+  feature_stats(ref.embedding.features, ref.mu, ref.sigma);
+  return ref;
+}
+
+// The real test split's embedding in the classifier's space.
 Reference reference_for(Classifier& evaluator, const ClassifierInfo& info, const Dataset& test,
                         int64_t n, const std::string& cache_dir) {
   const std::string key =
       concat(info.version, "_", tensor_hash(test.x), "_", info.data_hash, "_", n);
-  const std::string path =
-      (fs::path(cache_dir) / ("ref_" + test.name + "_" + key + ".ckpt")).string();
-  Reference ref;
-  if (fs::exists(path)) {
-    CheckpointReader r(path);
-    r.section("ref").read("features", ref.embedding.features);
-    r.section("ref").read("probs", ref.embedding.probs);
-  } else {
-    ref.embedding = embed(evaluator, test.x.narrow(0, 0, n));
-    CheckpointWriter w({{"model", nullptr}, {"step", 0}, {"reference", key}});
-    w.section("ref").write("features", ref.embedding.features);
-    w.section("ref").write("probs", ref.embedding.probs);
-    w.write(path);
-  }
-  feature_stats(ref.embedding.features, ref.mu, ref.sigma);
-  return ref;
+  return make_reference(cached_embedding(cache_dir, test.name, key,
+                                         [&] { return embed(evaluator, test.x.narrow(0, 0, n)); }));
+}
+
+// The same in the label-free space. Its weights come from PyTorch's generator: the key names the
+// LibTorch version too.
+Reference label_free_reference_for(const Dataset& test, int64_t n, const std::string& cache_dir) {
+  const std::string key =
+      concat(kRandomCnnVersion, "_torch", TORCH_VERSION, "_", tensor_hash(test.x), "_", n);
+  return make_reference(cached_embedding(cache_dir, test.name, key, [&] {
+    return Embedding{random_cnn_embed(test.x.narrow(0, 0, n)), {}};
+  }));
 }
 
 double cas_accuracy(const torch::Tensor& images, const torch::Tensor& labels, const Dataset& test,
@@ -67,7 +106,21 @@ double cas_accuracy(const torch::Tensor& images, const torch::Tensor& labels, co
 }  // namespace
 
 std::vector<std::string> metric_names() {
-  return {"fid", "kid", "is", "prdc", "classes", "cond_acc", "cas"};
+  return {"fid", "kid", "is", "prdc", "classes", "cond_acc", "cas", "memorisation"};
+}
+
+std::vector<std::string> default_metrics(bool labelled) {
+  if (labelled) return {"fid", "kid", "is", "prdc", "classes", "memorisation"};
+  return {"fid", "kid", "prdc", "memorisation"};
+}
+
+std::optional<double> headline_fid(const nlohmann::json& m) {
+  if (m.contains("fid") && m["fid"].is_number()) return m["fid"].get<double>();
+  if (m.contains("label_free") && m["label_free"].contains("fid") &&
+      m["label_free"]["fid"].is_number()) {
+    return m["label_free"]["fid"].get<double>();
+  }
+  return std::nullopt;
 }
 
 std::string default_evaluator_path(const DataOptions& data) {
@@ -168,11 +221,7 @@ Scorer::Scorer(const DataOptions& data, const std::string& evaluator_path,
     : metrics_(std::move(metrics)) {
   for (const auto& name : metrics_) check_name("metric", name, metric_names());
   GF_CHECK(n >= 20 && n <= 200000, "the sample count must be between 20 and 200000, got ", n);
-  const std::string path = evaluator_path.empty() ? default_evaluator_path(data) : evaluator_path;
   const std::string dataset = dataset_id(data);
-  evaluator_ = ensure_evaluator(data, evaluator_path);
-  GF_CHECK(evaluator_.info.dataset == dataset, path, " was trained on ", evaluator_.info.dataset,
-           ", not ", dataset);
   DataOptions d = data;
   d.mirror = false;
   d.limit = 0;
@@ -180,35 +229,105 @@ Scorer::Scorer(const DataOptions& data, const std::string& evaluator_path,
   test_ = load_dataset(d, 0);
   d.split = "train";
   train_ = load_dataset(d, 0);
-  GF_CHECK(test_.is_image() && test_.x.size(1) == evaluator_.info.channels &&
-               test_.x.size(2) == evaluator_.info.size,
-           "the evaluator's input shape does not match ", dataset);
-  n_ref_ = std::min(n, test_.size());
+  GF_CHECK(test_.is_image(), "evaluation needs images; ", dataset, " holds points");
+  const bool labelled = train_.y.defined() && test_.y.defined();
+  if (metrics_.empty()) metrics_ = default_metrics(labelled);
+  if (!labelled) {
+    std::vector<std::string> refused;
+    for (const auto& m : metrics_) {
+      if (needs_classifier(m)) refused.push_back(m);
+    }
+    GF_CHECK(refused.empty(), join_names(refused), " need a classifier, and ", dataset,
+             " has no labels to train one: leave them out (fid, kid, prdc and memorisation are "
+             "measured in a label-free space)");
+  }
+  for (const char* m : {"fid", "kid", "prdc"}) {
+    if (wants(metrics_, m)) free_metrics_.push_back(m);
+  }
+  const std::string path = evaluator_path.empty() ? default_evaluator_path(data) : evaluator_path;
   // Reference statistics live beside the evaluator unless told otherwise.
-  ref_ = reference_for(
-      *evaluator_.model, evaluator_.info, test_, n_ref_,
-      cache_dir.empty() ? (fs::path(path).parent_path() / "cache").string() : cache_dir);
-  // The real-vs-real baseline: a training subset of the same size against the same test split.
+  const std::string cache =
+      cache_dir.empty() ? (fs::path(path).parent_path() / "cache").string() : cache_dir;
+  n_ref_ = std::min(n, test_.size());
   n_base_ = std::min(n, train_.size());
-  Embedding base = embed(*evaluator_.model, train_.x.narrow(0, 0, n_base_));
-  baseline_ = compute_metrics(ref_, base, metrics_, {});
+  baseline_ = nlohmann::json::object();
+  if (labelled) init_classifier_space(data, evaluator_path, cache);
+  if (!free_metrics_.empty()) {
+    free_ref_ = label_free_reference_for(test_, n_ref_, cache);
+    baseline_["label_free"] = compute_metrics(
+        free_ref_, {random_cnn_embed(train_.x.narrow(0, 0, n_base_)), {}}, free_metrics_, {});
+  }
+  // Memorisation: how close held-out test images come to the training set (the calibration).
+  if (wants(metrics_, "memorisation")) {
+    held_out_to_train_ = nearest_neighbours(test_.x.narrow(0, 0, n_ref_), train_.x).distance;
+  }
+}
+
+void Scorer::init_classifier_space(const DataOptions& data, const std::string& evaluator_path,
+                                   const std::string& cache) {
+  const std::string dataset = dataset_id(data);
+  evaluator_ = ensure_evaluator(data, evaluator_path);
+  GF_CHECK(evaluator_.info.dataset == dataset,
+           evaluator_path.empty() ? default_evaluator_path(data) : evaluator_path,
+           " was trained on ", evaluator_.info.dataset, ", not ", dataset);
+  GF_CHECK(test_.x.size(1) == evaluator_.info.channels && test_.x.size(2) == evaluator_.info.size,
+           "the evaluator's input shape does not match ", dataset);
+  ref_ = reference_for(*evaluator_.model, evaluator_.info, test_, n_ref_, cache);
+  // The real-vs-real baseline: a training subset of the same size against the same test split.
+  const torch::Tensor base_images = train_.x.narrow(0, 0, n_base_);
+  baseline_ = compute_metrics(ref_, embed(*evaluator_.model, base_images), metrics_, {});
   if (wants(metrics_, "cond_acc")) baseline_["cond_acc"] = evaluator_.info.test_accuracy;
   if (wants(metrics_, "cas")) {
-    baseline_["cas"] = cas_accuracy(train_.x.narrow(0, 0, n_base_), train_.y.narrow(0, 0, n_base_),
-                                    test_, evaluator_.info.classes);
+    baseline_["cas"] =
+        cas_accuracy(base_images, train_.y.narrow(0, 0, n_base_), test_, evaluator_.info.classes);
   }
+}
+
+torch::Tensor Scorer::labels_for(int64_t n) const {
+  if (!train_.y.defined()) return {};
+  // Evenly spaced picks from the sorted training labels: each class's share rounded to 1/n.
+  const auto sorted = std::get<0>(train_.y.sort());
+  const auto picks = ((torch::arange(n, torch::kFloat64) + 0.5) *
+                      (static_cast<double>(train_.size()) / static_cast<double>(n)))
+                         .floor()
+                         .to(torch::kInt64)
+                         .clamp(0, train_.size() - 1);
+  auto gen = at::detail::createCPUGenerator(0x1abe1);
+  return sorted.index_select(0, picks).index_select(0, torch::randperm(n, gen, torch::kInt64));
 }
 
 std::vector<int64_t> Scorer::sample_shape() const {
   return test_.sample_shape();
 }
 
+nlohmann::json Scorer::feature_spaces() const {
+  return {{"classifier", has_classifier() ? info().to_json() : nlohmann::json()},
+          {"label_free", {{"version", kRandomCnnVersion}, {"dim", kRandomCnnDim}}}};
+}
+
+std::string Scorer::description() const {
+  const std::string free = concat(kRandomCnnVersion, " (label-free)");
+  if (!has_classifier()) return concat(free, "; no labels, so no classifier");
+  return concat(info().version, " (test accuracy ", info().test_accuracy, ") + ", free);
+}
+
 nlohmann::json Scorer::score(const torch::Tensor& images, const torch::Tensor& labels) {
-  Embedding gen = embed(*evaluator_.model, images);
-  nlohmann::json m = compute_metrics(ref_, gen, metrics_, labels);
-  if (wants(metrics_, "cas")) {
-    GF_CHECK(labels.defined(), "cas needs a conditional generator (labelled samples)");
-    m["cas"] = cas_accuracy(images, labels, test_, evaluator_.info.classes);
+  nlohmann::json m = nlohmann::json::object();
+  if (has_classifier()) {
+    m = compute_metrics(ref_, embed(*evaluator_.model, images), metrics_, labels);
+    if (wants(metrics_, "cas")) {
+      GF_CHECK(labels.defined(), "cas needs a conditional generator (labelled samples)");
+      m["cas"] = cas_accuracy(images, labels, test_, evaluator_.info.classes);
+    }
+  }
+  if (!free_metrics_.empty()) {
+    m["label_free"] = compute_metrics(free_ref_, {random_cnn_embed(images), {}}, free_metrics_, {});
+  }
+  closest_pairs_ = torch::Tensor();
+  if (wants(metrics_, "memorisation")) {
+    const Memorisation mem = memorisation(nearest_neighbours(images, train_.x), held_out_to_train_);
+    m["memorisation"] = mem.to_json();
+    closest_pairs_ = closest_pairs_images(images, train_.x, mem);
   }
   return m;
 }
@@ -217,6 +336,8 @@ nlohmann::json evaluate(const EvalRequest& req) {
   const auto start = std::chrono::steady_clock::now();
   const DataOptions data = eval_data_options(req);
   Scorer scorer(data, req.evaluator, req.metrics, req.n, req.cache_dir);
+  GF_CHECK(req.pairs_png.empty() || wants(scorer.metrics(), "memorisation"),
+           "the closest-pairs picture comes from the memorisation metric: request it too");
   const auto shape = scorer.sample_shape();
   torch::Tensor images, labels;
   nlohmann::json source;
@@ -236,7 +357,9 @@ nlohmann::json evaluate(const EvalRequest& req) {
     LoadedGenerator g = load_generator(req.source, req.device);
     GF_CHECK(g.spec.out_shape == shape, g.path, " generates samples of another shape than ",
              dataset_id(data));
-    labels = default_labels(g.spec, 0, req.n);
+    if (g.spec.is_conditional()) labels = scorer.labels_for(req.n);
+    GF_CHECK(!labels.defined() || labels.max().item<int64_t>() < g.spec.num_classes, g.path,
+             " has ", g.spec.num_classes, " classes, fewer than ", dataset_id(data));
     images = generate(*g.g, g.spec, req.seed, req.n, 500, 0, labels);
     source = {{"checkpoint", g.path},
               {"step", g.meta.at("step")},
@@ -244,18 +367,27 @@ nlohmann::json evaluate(const EvalRequest& req) {
               {"conditional", g.spec.conditional}};
   }
   nlohmann::json metrics = scorer.score(images, labels);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return {{"source", source},
-          {"dataset", dataset_id(data)},
-          {"evaluator", scorer.info().to_json()},
-          {"n",
-           {{"generated", images.size(0)},
-            {"reference", scorer.reference_count()},
-            {"baseline", scorer.baseline_count()}}},
-          {"metrics", metrics},
-          {"baseline", scorer.baseline()},
-          {"seconds", seconds}};
+  nlohmann::json out = {
+      {"source", source},
+      {"dataset", dataset_id(data)},
+      {"evaluator", scorer.has_classifier() ? scorer.info().to_json() : nlohmann::json()},
+      {"feature_spaces", scorer.feature_spaces()},
+      {"n",
+       {{"generated", images.size(0)},
+        {"reference", scorer.reference_count()},
+        {"baseline", scorer.baseline_count()}}}};
+  if (metrics.contains("memorisation")) {
+    out["memorisation"] = metrics["memorisation"];
+    metrics.erase("memorisation");
+    if (!req.pairs_png.empty() && scorer.closest_pairs().defined()) {
+      write_png(req.pairs_png,
+                make_grid(scorer.closest_pairs(), scorer.closest_pairs().size(0) / 2));
+    }
+  }
+  out["metrics"] = metrics;
+  out["baseline"] = scorer.baseline();
+  out["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
 }
 
 }  // namespace gf

@@ -80,10 +80,10 @@ struct MonitorOptions {
 // Evaluation during training: metrics.jsonl gets an "eval" object, checkpoints/best.ckpt keeps
 // the best FID, and the predicted-class histogram feeds the mode-collapse alarm.
 struct EvalOptions {
-  int64_t every = 0;  // evaluate every N steps (0: off) and at the end
-  std::vector<std::string> metrics = {"fid", "kid", "is", "prdc", "classes"};
-  int64_t n = 2000;       // generated samples per evaluation
-  std::string evaluator;  // empty: data/evaluators/<dataset>.clf
+  int64_t every = 0;                 // evaluate every N steps (0: off) and at the end
+  std::vector<std::string> metrics;  // empty: default_metrics() for the data (eval/evaluate.h)
+  int64_t n = 2000;                  // generated samples per evaluation
+  std::string evaluator;             // empty: data/evaluators/<dataset>.clf
 
   void validate() const;
 };

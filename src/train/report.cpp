@@ -4,8 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -111,68 +112,223 @@ std::string svg_chart(const std::string& title, const std::vector<Series>& serie
   return o.str();
 }
 
+using Json = nlohmann::json;
+
+// The value at `path` inside `j` (null when any step is missing).
+Json at_path(const Json& j, const std::vector<std::string>& path) {
+  const Json* p = &j;
+  for (const auto& key : path) {
+    if (!p->is_object() || !p->contains(key)) return Json();
+    p = &(*p)[key];
+  }
+  return *p;
+}
+
+std::string number(double v, const char* format = "%.4g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+// The run's metrics.jsonl lines and evaluation baseline, and the class names of its config.
+struct RunRecords {
+  std::vector<Json> lines;
+  Json baseline;
+  std::vector<std::string> class_names;  // from model.class_names, else "0", "1", ...
+  int64_t classes = 0;                   // of a conditional model (one per grid column)
+
+  Series series(const std::string& name, const std::vector<std::string>& path,
+                const std::string& color) const {
+    Series s{name, color, {}};
+    for (const auto& l : lines) {
+      const Json v = at_path(l, path);
+      if (v.is_number()) s.points.emplace_back(l["step"].get<double>(), v.get<double>());
+    }
+    return s;
+  }
+  // The last line whose value at `path` exists.
+  Json last(const std::vector<std::string>& path) const {
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+      Json v = at_path(*it, path);
+      if (!v.is_null()) return v;
+    }
+    return Json();
+  }
+};
+
+RunRecords read_records(const fs::path& dir) {
+  RunRecords r;
+  for (auto& j : read_jsonl((dir / "metrics.jsonl").string())) {
+    if (j.contains("step")) r.lines.push_back(std::move(j));
+  }
+  if (fs::exists(dir / "eval_baseline.json")) {
+    r.baseline = Json::parse(read_file((dir / "eval_baseline.json").string()), nullptr, false);
+  }
+  const Json config = Json::parse(read_file((dir / "config.json").string()), nullptr, false);
+  const Json model = at_path(config, {"model"});
+  const Json names = at_path(model, {"class_names"});
+  const Json n = at_path(model, {"num_classes"});
+  const int64_t num_classes = n.is_number_integer() ? n.get<int64_t>() : 0;
+  for (int64_t i = 0; i < num_classes; ++i) {
+    const bool named = names.is_array() && static_cast<int64_t>(names.size()) == num_classes &&
+                       names[i].is_string();
+    r.class_names.push_back(named ? names[i].get<std::string>() : std::to_string(i));
+  }
+  const Json conditional = at_path(model, {"conditional"});
+  if (conditional.is_string() && conditional.get<std::string>() != "none") r.classes = num_classes;
+  return r;
+}
+
+// Charts of the evaluation metrics over steps, each with its real-vs-real baseline dashed:
+// the classifier's space, then the label-free space (eval.label_free).
+void write_evaluation(std::ostringstream& html, const RunRecords& r) {
+  bool any_eval = false;
+  for (const auto& l : r.lines) any_eval = any_eval || l.contains("eval");
+  if (!any_eval) return;
+  html << "<h2>Evaluation</h2>";
+  auto charts = [&](const std::vector<std::string>& prefix, const std::vector<const char*>& keys,
+                    const std::string& suffix) {
+    for (const char* key : keys) {
+      std::vector<std::string> path = prefix;
+      path.push_back(key);
+      Series s = r.series(key, path, "#333");
+      if (s.points.empty()) continue;
+      path.erase(path.begin());  // the baseline file mirrors the "eval" object
+      const Json base = at_path(r.baseline, path);
+      html << svg_chart(key + suffix, {s}, base.is_number() ? base.get<double>() : NAN);
+    }
+  };
+  charts({"eval"},
+         {"fid", "kid_mean", "is_mean", "precision", "recall", "density", "coverage",
+          "classes_covered", "cond_acc"},
+         "");
+  if (!r.last({"eval", "label_free"}).is_null()) {
+    html << "<h3>Label-free feature space (random CNN)</h3>";
+    charts({"eval", "label_free"},
+           {"fid", "kid_mean", "precision", "recall", "density", "coverage"}, " (label-free)");
+  }
+}
+
+// The last evaluation's memorisation check: its share and threshold, and the closest pairs as a
+// picture (closest_pairs_path) or, without one, as indices.
+void write_memorisation(std::ostringstream& html, const RunRecords& r, const fs::path& dir) {
+  const Json m = r.last({"eval", "memorisation"});
+  if (!m.is_object()) return;
+  html << "<h2>Memorisation</h2><p>" << number(100.0 * m.value("share", 0.0), "%.2f")
+       << " % of the generated samples lie closer to a training image than "
+       << number(100.0 * (1.0 - m.value("quantile", 0.0)), "%.0f")
+       << " % of real test images do (threshold: pixel distance "
+       << number(m.value("threshold", 0.0)) << "; real held-out images score about "
+       << number(100.0 * m.value("quantile", 0.0), "%.0f") << " %). ";
+  if (m.value("flagged", false)) {
+    html << "<b style='color:#c33'>Flagged: the generator may be copying its training set.</b>";
+  } else {
+    html << "Not flagged.";
+  }
+  html << "</p>";
+  const fs::path picture = closest_pairs_path(dir.string());
+  if (fs::exists(picture)) {
+    html << "<figure><img width='512' src='data:image/png;base64,"
+         << base64(read_file(picture.string()))
+         << "'><figcaption>closest pairs: generated samples (top) and their nearest training "
+            "images (bottom)</figcaption></figure>";
+  }
+  if (m.contains("closest") && m["closest"].is_array() && !m["closest"].empty()) {
+    html << "<table><tr><th>sample</th><th>training image</th><th>distance</th></tr>";
+    for (const auto& c : m["closest"]) {
+      html << "<tr><td>" << c.value("sample_index", -1) << "</td><td>" << c.value("train_index", -1)
+           << "</td><td>" << number(c.value("distance", 0.0)) << "</td></tr>";
+    }
+    html << "</table>";
+  }
+}
+
+// The last evaluation's predicted-class histogram beside the real test split's, by class name.
+void write_classes(std::ostringstream& html, const RunRecords& r) {
+  const Json hist = r.last({"eval", "class_histogram"});
+  if (!hist.is_array() || hist.empty()) return;
+  const Json real = at_path(r.baseline, {"class_histogram"});
+  html << "<h2>Classes (last evaluation)</h2><table><tr><th>class</th><th>generated</th>"
+       << "<th>real baseline</th></tr>";
+  for (size_t i = 0; i < hist.size(); ++i) {
+    const std::string name =
+        i < r.class_names.size() ? r.class_names[i] : std::to_string(static_cast<int64_t>(i));
+    html << "<tr><td>" << html_escape(name) << "</td><td>" << number(hist[i].get<double>(), "%.3f")
+         << "</td><td>"
+         << (real.is_array() && i < real.size() ? number(real[i].get<double>(), "%.3f") : "-")
+         << "</td></tr>";
+  }
+  html << "</table>";
+}
+
+// Sample grids over time (PNG files, grey or colour, embedded as they are): at most 8 frames,
+// always including the first and the last.
+void write_samples(std::ostringstream& html, const RunRecords& r, const fs::path& dir) {
+  html << "<h2>Samples over time</h2>";
+  if (r.classes > 0) {
+    html << "<p>One class per column, left to right: ";
+    for (int64_t i = 0; i < r.classes; ++i) {
+      html << (i > 0 ? ", " : "") << html_escape(r.class_names[i]);
+    }
+    html << ".</p>";
+  }
+  std::vector<fs::path> grids;
+  if (fs::is_directory(dir / "samples")) {
+    for (const auto& e : fs::directory_iterator(dir / "samples")) {
+      if (e.path().extension() == ".png") grids.push_back(e.path());
+    }
+  }
+  std::sort(grids.begin(), grids.end());
+  const size_t frames = std::min<size_t>(8, grids.size());
+  for (size_t i = 0; i < frames; ++i) {
+    const size_t k = frames == 1 ? 0 : i * (grids.size() - 1) / (frames - 1);
+    html << "<figure><img width='256' src='data:image/png;base64,"
+         << base64(read_file(grids[k].string())) << "'><figcaption>"
+         << html_escape(grids[k].stem().string()) << "</figcaption></figure>";
+  }
+}
+
 }  // namespace
+
+std::string closest_pairs_path(const std::string& run_dir) {
+  return (fs::path(run_dir) / "eval" / "closest_pairs.png").string();
+}
 
 std::string write_report(const std::string& run_dir) {
   const fs::path dir(run_dir);
   GF_CHECK(fs::is_regular_file(dir / "config.json"), run_dir,
            ": not a run directory (no config.json)");
-  std::vector<nlohmann::json> lines;
-  for (auto& j : read_jsonl((dir / "metrics.jsonl").string())) {
-    if (j.contains("step")) lines.push_back(std::move(j));
-  }
-  auto series = [&](const std::string& key, const std::string& color, const std::string& sub = "") {
-    Series s{key, color, {}};
-    for (const auto& l : lines) {
-      const auto& src = sub.empty() ? l : (l.contains(sub) ? l[sub] : nlohmann::json());
-      if (src.is_object() && src.contains(key) && src[key].is_number()) {
-        s.points.emplace_back(l["step"].get<double>(), src[key].get<double>());
-      }
-    }
-    return s;
-  };
-  nlohmann::json baseline;
-  if (fs::exists(dir / "eval_baseline.json")) {
-    baseline =
-        nlohmann::json::parse(read_file((dir / "eval_baseline.json").string()), nullptr, false);
-  }
+  const RunRecords r = read_records(dir);
   std::ostringstream html;
   html << "<!doctype html><html><head><meta charset='utf-8'><title>ganforge report: "
        << html_escape(run_dir) << "</title><style>body{font-family:sans-serif;margin:20px;"
        << "background:#fafafa}h2{margin-top:28px}img{image-rendering:pixelated;border:1px solid "
           "#ccc;"
        << "margin:4px}figure{display:inline-block;margin:4px;text-align:center;font-size:12px}"
+       << "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;"
+       << "padding:2px 8px;text-align:right}"
        << "pre{background:#fff;border:1px solid "
           "#ddd;padding:8px;font-size:11px}</style></head><body>";
   html << "<h1>ganforge run: " << html_escape(fs::path(run_dir).filename().string()) << "</h1>";
-  if (!lines.empty()) {
-    const auto& last = lines.back();
+  if (!r.lines.empty()) {
+    const auto& last = r.lines.back();
     html << "<p>" << last["step"] << " steps, epoch " << last.value("epoch", 0) << ", "
          << last.value("time_s", 0.0) << " s of training.</p>";
   }
   html << "<h2>Losses</h2>"
-       << svg_chart("loss", {series("loss_d", "#c33"), series("loss_g", "#33c")})
-       << svg_chart("D(x) and D(G(z))", {series("d_real", "#c33"), series("d_fake", "#33c")})
-       << svg_chart("gradient norms",
-                    {series("grad_norm_d", "#c33"), series("grad_norm_g", "#33c")})
-       << svg_chart("sample diversity (1 = real data)", {series("diversity", "#939")}, 1.0);
-  bool any_eval = false;
-  for (const auto& l : lines) any_eval = any_eval || l.contains("eval");
-  if (any_eval) {
-    html << "<h2>Evaluation</h2>";
-    for (const char* key : {"fid", "kid_mean", "is_mean", "precision", "recall", "density",
-                            "coverage", "classes_covered", "cond_acc"}) {
-      Series s = series(key, "#333", "eval");
-      if (s.points.empty()) continue;
-      const double base =
-          baseline.is_object() && baseline.contains(key) && baseline[key].is_number()
-              ? baseline[key].get<double>()
-              : NAN;
-      html << svg_chart(key, {s}, base);
-    }
-  }
-  std::vector<nlohmann::json> warnings;
-  for (const auto& l : lines) {
+       << svg_chart("loss", {r.series("loss_d", {"loss_d"}, "#c33"),
+                             r.series("loss_g", {"loss_g"}, "#33c")})
+       << svg_chart("D(x) and D(G(z))", {r.series("d_real", {"d_real"}, "#c33"),
+                                         r.series("d_fake", {"d_fake"}, "#33c")})
+       << svg_chart("gradient norms", {r.series("grad_norm_d", {"grad_norm_d"}, "#c33"),
+                                       r.series("grad_norm_g", {"grad_norm_g"}, "#33c")})
+       << svg_chart("sample diversity (1 = real data)",
+                    {r.series("diversity", {"diversity"}, "#939")}, 1.0);
+  write_evaluation(html, r);
+  write_memorisation(html, r, dir);
+  write_classes(html, r);
+  std::vector<Json> warnings;
+  for (const auto& l : r.lines) {
     if (l.contains("warnings")) {
       for (const auto& w : l["warnings"]) warnings.push_back(w);
     }
@@ -182,22 +338,7 @@ std::string write_report(const std::string& run_dir) {
     for (const auto& w : warnings) html << "<li>" << html_escape(w.get<std::string>()) << "</li>";
     html << "</ul>";
   }
-  html << "<h2>Samples over time</h2>";
-  std::vector<fs::path> grids;
-  if (fs::is_directory(dir / "samples")) {
-    for (const auto& e : fs::directory_iterator(dir / "samples")) {
-      if (e.path().extension() == ".png") grids.push_back(e.path());
-    }
-  }
-  std::sort(grids.begin(), grids.end());
-  // At most 8 frames, always including the first and the last.
-  const size_t frames = std::min<size_t>(8, grids.size());
-  for (size_t i = 0; i < frames; ++i) {
-    const size_t k = frames == 1 ? 0 : i * (grids.size() - 1) / (frames - 1);
-    html << "<figure><img width='256' src='data:image/png;base64,"
-         << base64(read_file(grids[k].string())) << "'><figcaption>"
-         << html_escape(grids[k].stem().string()) << "</figcaption></figure>";
-  }
+  write_samples(html, r, dir);
   html << "<h2>Config</h2><pre>" << html_escape(read_file((dir / "config.json").string()))
        << "</pre></body></html>\n";
   const std::string path = (dir / "report.html").string();

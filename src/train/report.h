@@ -7,7 +7,13 @@
 
 namespace gf {
 
-// Writes RUN_DIR/report.html (atomically) and returns its path.
+// Writes RUN_DIR/report.html (atomically) and returns its path. Evaluation charts cover the
+// classifier's and the label-free feature space; the last evaluation's memorisation check and
+// class histogram (by the config's model.class_names) get their own sections.
 std::string write_report(const std::string& run_dir);
+
+// Where training writes the last evaluation's memorisation pairs (Scorer::closest_pairs() as a
+// grid, samples above training images), which the report embeds: RUN_DIR/eval/closest_pairs.png.
+std::string closest_pairs_path(const std::string& run_dir);
 
 }  // namespace gf

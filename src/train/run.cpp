@@ -202,21 +202,19 @@ TrainResult run_training(const TrainRequest& request) {
   Monitors monitors(config.monitor, data, make_loss({config.train.loss})->probabilistic());
   std::unique_ptr<Scorer> scorer;
   if (config.eval.every > 0 && writer) {
-    GF_CHECK(data.is_image(), "eval.every needs an image dataset with an evaluator; ", data.name,
-             " has none");
+    GF_CHECK(data.is_image(), "eval.every needs an image dataset; ", data.name, " has none");
     scorer = std::make_unique<Scorer>(config.data, config.eval.evaluator, config.eval.metrics,
                                       config.eval.n);
     write_file_atomic(dir->path("eval_baseline.json"), scorer->baseline().dump(2) + "\n");
     log_info("evaluating every ", config.eval.every, " steps on ", config.eval.n, " samples with ",
-             scorer->info().version, " (test accuracy ", scorer->info().test_accuracy,
-             "); real-vs-real baseline: ", scorer->baseline().dump());
+             scorer->description(), "; real-vs-real baseline: ", scorer->baseline().dump());
   }
   // The best FID so far; a resumed run continues from the best its metrics.jsonl recorded.
   double best_fid = std::numeric_limits<double>::infinity();
   if (resume && writer) {
     for (const auto& j : read_jsonl(dir->path("metrics.jsonl"))) {
-      if (j.contains("eval") && j["eval"].contains("fid") && j["eval"]["fid"].is_number()) {
-        best_fid = std::min(best_fid, j["eval"]["fid"].get<double>());
+      if (j.contains("eval")) {
+        if (const auto fid = headline_fid(j["eval"])) best_fid = std::min(best_fid, *fid);
       }
     }
   }
@@ -255,14 +253,21 @@ TrainResult run_training(const TrainRequest& request) {
   };
 
   auto run_eval = [&]() {
-    auto labels = default_labels(config.model, 0, config.eval.n);
+    const torch::Tensor labels =
+        config.model.is_conditional() ? scorer->labels_for(config.eval.n) : torch::Tensor();
     auto images = generate(trainer.sampling_generator(), config.model, sample_seed + 1,
                            config.eval.n, 500, 0, labels);
     nlohmann::json m = scorer->score(images, labels);
-    if (m.contains("fid") && m["fid"].get<double>() < best_fid) {
-      best_fid = m["fid"].get<double>();
+    if (const auto fid = headline_fid(m); fid && *fid < best_fid) {
+      best_fid = *fid;
       trainer.save((fs::path(run_dir) / "checkpoints" / "best.ckpt").string());
       m["best"] = true;
+    }
+    if (scorer->closest_pairs().defined()) {
+      // Memorisation's closest (sample, training image) pairs, for the report.
+      const std::string pairs = closest_pairs_path(run_dir);
+      fs::create_directories(fs::path(pairs).parent_path());
+      write_png(pairs, make_grid(scorer->closest_pairs(), scorer->closest_pairs().size(0) / 2));
     }
     if (m.contains("classes_covered")) {
       const int64_t covered = m["classes_covered"].get<int64_t>();

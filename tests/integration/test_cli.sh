@@ -162,6 +162,25 @@ PY
 grep -q "<svg" "$WORK/evrun/report.html" && grep -q "real baseline" "$WORK/evrun/report.html" &&
   grep -q "data:image/png;base64" "$WORK/evrun/report.html" || fail "report.html incomplete"
 
+# Flags users rely on: --overwrite, --epochs, --seed, --precision; report and bench.
+"$GF" train "${COMMON[@]}" --out "$WORK/run" --overwrite --steps 20 > /dev/null 2>&1
+"$GF" info "$WORK/run" | grep -q "step:        20 " || fail "--overwrite did not start a new run"
+"$GF" train "${COMMON[@]}" --out "$WORK/ep" --epochs 1 > /dev/null 2>&1
+"$GF" info "$WORK/ep" | grep -q "step:        15 (epoch 1)" || fail "--epochs 1 of 2000 / 128 is 15 steps"
+for s in 3 3 4; do
+  "$GF" train "${COMMON[@]}" --out "$WORK/seed$s" --overwrite --steps 10 --seed "$s" > /dev/null 2>&1
+  cp "$WORK/seed$s/samples/step_000010.png" "$WORK/seed_${s}_$RANDOM.png"
+done
+[ "$(md5sum "$WORK"/seed_3_*.png | cut -d' ' -f1 | sort -u | wc -l)" -eq 1 ] || fail "--seed 3 twice differs"
+cmp -s "$WORK"/seed_3_*.png "$WORK"/seed_4_*.png 2>/dev/null && fail "--seed 4 gives --seed 3's images"
+"$GF" train "${COMMON[@]}" --out "$WORK/bf16" --steps 5 --precision bf16 > /dev/null 2>&1
+grep -q '"precision": "bf16"' "$WORK/bf16/config.json" || fail "--precision not recorded"
+rm -f "$WORK/evrun/report.html"
+"$GF" report "$WORK/evrun" | grep -q "report.html" || fail "report did not say where it wrote"
+grep -q "<svg" "$WORK/evrun/report.html" || fail "report rewritten without plots"
+"$GF" bench --config configs/mlp_mnist.json --steps 2 --warmup 0 --no-generation |
+  /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["ms_per_step"] > 0 and j["steps"] == 2, j'
+
 # A NaN loss stops training with a clear message; the last good checkpoint stays intact.
 expect_error "training diverged" "$GF" train --config configs/gaussian_ring.json --out "$WORK/nan" \
   --set train.optimizer=sgd --set train.lr_d=9.9 --set train.lr_g=9.9 --set train.r1_gamma=0 \

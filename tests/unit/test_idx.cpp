@@ -122,8 +122,9 @@ TEST(Idx, DatasetPairsImagesWithLabels) {
   EXPECT_NE(error_of([&] { load_dataset(o, 0); }).find("t10k-images-idx3-ubyte"),
             std::string::npos);
   o.dataset = "cifar";
-  EXPECT_NE(error_of([&] { load_dataset(o, 0); }).find("valid: mnist, fashion-mnist, idx, ring"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { load_dataset(o, 0); }).find("valid: mnist, fashion-mnist, idx, folder, ring"),
+      std::string::npos);
 }
 
 TEST(Loader, ShufflesReproduciblyAndDropsLast) {
