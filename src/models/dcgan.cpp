@@ -4,6 +4,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/upsampling.h>
 
 #include "core/error.h"
 #include "models/layers.h"
@@ -39,8 +40,19 @@ DcganGenerator::DcganGenerator(const ModelSpec& spec) {
   for (int64_t i = 0; i < geo.steps; ++i) {
     const bool last = i == geo.steps - 1;
     const int64_t out = last ? spec.out_shape[0] : ch / 2;
-    net_->push_back(torch::nn::ConvTranspose2d(
-        torch::nn::ConvTranspose2dOptions(ch, out, 4).stride(2).padding(1).bias(last)));
+    if (spec.g_upsample == "resize") {
+      // Resize-convolution (Odena et al. 2016): every output pixel sees the same number of
+      // inputs, so no checkerboard. A 3x3 kernel at the output resolution is 2.25x the products
+      // of a 4x4 stride-2 transposed one; measured, the emoji preset's step is ~1.35x slower.
+      net_->push_back(torch::nn::Upsample(torch::nn::UpsampleOptions()
+                                              .scale_factor(std::vector<double>{2, 2})
+                                              .mode(torch::kNearest)));
+      net_->push_back(
+          torch::nn::Conv2d(torch::nn::Conv2dOptions(ch, out, 3).stride(1).padding(1).bias(last)));
+    } else {
+      net_->push_back(torch::nn::ConvTranspose2d(
+          torch::nn::ConvTranspose2dOptions(ch, out, 4).stride(2).padding(1).bias(last)));
+    }
     if (!last) {
       net_->push_back(torch::nn::BatchNorm2d(out));
       net_->push_back(torch::nn::ReLU());

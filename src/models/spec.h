@@ -23,7 +23,10 @@ struct ModelSpec {
   int64_t g_channels = 64;
   int64_t d_channels = 64;
   std::string d_norm = "batch";  // dcgan D's normalisation: batch | none
-  bool spectral_norm = false;    // spectral normalisation on every D layer (Miyato et al. 2018)
+  // dcgan G's upsampling: transposed (4x4 stride-2 transposed convolutions, as DCGAN) | resize
+  // (nearest x2, then a 3x3 convolution: no checkerboard artefacts, Odena et al. 2016).
+  std::string g_upsample = "transposed";
+  bool spectral_norm = false;  // spectral normalisation on every D layer (Miyato et al. 2018)
   // Conditioning on labels: none | cgan (embedding concatenated to G's z and D's input) |
   // acgan (auxiliary classifier head on D) | projection (projection discriminator).
   std::string conditional = "none";

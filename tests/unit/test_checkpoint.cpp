@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 
 #include "core/file.h"
@@ -206,6 +210,49 @@ TEST(Checkpoint, CorruptOrForeignFilesAreClearErrors) {
   Trainer t2(other, data);
   msg = error_of([&] { t2.load(dir.file("good.ckpt")); });
   EXPECT_NE(msg.find("model spec differs"), std::string::npos) << msg;
+}
+
+TEST(Checkpoint, UnsupportedFormatVersionIsAClearError) {
+  // A checkpoint as a future ganforge might write it: the same container, version 99.
+  test::TempDir dir;
+  torch::serialize::OutputArchive root;
+  root.write("format", c10::IValue(std::string(kCheckpointFormat)));
+  root.write("version", c10::IValue(int64_t{99}));
+  root.write("meta", c10::IValue(std::string(R"({"model": null, "step": 0})")));
+  root.save_to(dir.file("future.ckpt"));
+  const std::string msg = error_of([&] { CheckpointReader r(dir.file("future.ckpt")); });
+  EXPECT_NE(msg.find("future.ckpt: checkpoint format version 99 is not supported"),
+            std::string::npos)
+      << msg;
+}
+
+TEST(Checkpoint, AFailedWriteLeavesThePreviousCheckpointIntact) {
+  // The disk "fills up" (a file size limit: writes fail with EFBIG) while a checkpoint is
+  // replaced: the error names the file, the old checkpoint is byte for byte what it was, and no
+  // temporary file is left behind.
+  test::TempDir dir;
+  RunConfig c = ring_config(1);
+  Dataset data = load_dataset(c.data, 0);
+  Trainer t(c, data);
+  const std::string path = dir.file("step.ckpt");
+  t.save(path);
+  const std::string before = read_file(path);
+  t.step();
+  struct rlimit old {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a signal
+  struct rlimit small = old;
+  small.rlim_cur = before.size() / 2;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const std::string msg = error_of([&] { t.save(path); });
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_NE(msg.find("cannot write " + path), std::string::npos) << msg;
+  EXPECT_EQ(read_file(path), before);
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.exists();
+  EXPECT_EQ(files, 1u);  // no step.ckpt.tmp.* left
+  EXPECT_NO_THROW(CheckpointReader r(path));
 }
 
 TEST(Checkpoint, PruneKeepsTheNewest) {
