@@ -87,6 +87,26 @@ def main():
         golden[name] = {"file": name + ".png", "resolution": res, "resize": resize,
                         "channels": channels, "background": "#%02x%02x%02x" % bg,
                         "shape": list(out.shape), "pixels": out.flatten().tolist()}
+    # The other formats stb_image reads, as PIL writes them: BMP (RGB), TGA (RGBA), and a GIF
+    # with two frames (palette, one transparent index), of which only the first counts.
+    rgb = Image.fromarray(smooth_rgb(33, 27), "RGB")
+    rgba = Image.fromarray(smooth_rgb(30, 30, 4), "RGBA")
+    frame0 = Image.fromarray(smooth_rgb(24, 24), "RGB").quantize(colors=32, dither=Image.NONE)
+    frame0.info["transparency"] = 0
+    frame1 = Image.fromarray(255 - smooth_rgb(24, 24), "RGB").quantize(colors=32, dither=Image.NONE)
+    rgb.save(os.path.join(OUT, "rgb.bmp"))
+    rgba.save(os.path.join(OUT, "rgba.tga"))
+    frame0.save(os.path.join(OUT, "two_frames.gif"), save_all=True, append_images=[frame1],
+                transparency=0, duration=100)
+    for name, res, bg in [("rgb.bmp", 16, (255, 255, 255)), ("rgba.tga", 15, (0, 0, 0)),
+                          ("two_frames.gif", 12, (255, 255, 255))]:
+        src = Image.open(os.path.join(OUT, name))
+        src.seek(0)
+        src = src.convert("RGBA") if name.endswith(".gif") else src
+        out = prepare(src, res, "center-crop", 3, bg)
+        golden[name] = {"file": name, "resolution": res, "resize": "center-crop",
+                        "channels": 3, "background": "#%02x%02x%02x" % bg,
+                        "shape": list(out.shape), "pixels": out.flatten().tolist()}
     with open(os.path.join(HERE, "images.json"), "w") as f:
         json.dump(golden, f)
 
