@@ -74,7 +74,8 @@ std::string svg_chart(const std::string& title, const std::vector<Series>& serie
     << "' style='background:#fff;border:1px solid #ddd;margin:4px'>";
   o << "<text x='" << l << "' y='16' font-size='13' font-family='sans-serif'>" << html_escape(title)
     << "</text>";
-  if (!(x1 > x0)) x1 = x0 + 1;
+  const bool one_x = !(x1 > x0);  // a single evaluation: one point, one x label
+  if (one_x) x1 = x0 + 1;
   if (!(y1 > y0)) y1 = y0 + 1;
   auto px = [&](double x) { return l + (x - x0) / (x1 - x0) * (w - l - r); };
   auto py = [&](double y) { return h - b - (y - y0) / (y1 - y0) * (h - t - b); };
@@ -88,9 +89,11 @@ std::string svg_chart(const std::string& title, const std::vector<Series>& serie
       << "</text>";
   }
   for (double v : {x0, x1}) {
+    if (one_x && v == x1) break;
     std::snprintf(buf, sizeof buf, "%.0f", v);
-    o << "<text x='" << px(v) - 10 << "' y='" << h - 12
-      << "' font-size='10' font-family='sans-serif'>" << buf << "</text>";
+    o << "<text x='" << px(v) << "' y='" << h - 12 << "' text-anchor='"
+      << (v == x0 ? "start" : "end") << "' font-size='10' font-family='sans-serif'>" << buf
+      << "</text>";
   }
   if (std::isfinite(baseline)) {
     o << "<line x1='" << l << "' y1='" << py(baseline) << "' x2='" << w - r << "' y2='"
@@ -104,7 +107,15 @@ std::string svg_chart(const std::string& title, const std::vector<Series>& serie
     for (auto [x, y] : s.points) {
       if (std::isfinite(y)) o << px(x) << "," << py(y) << " ";
     }
-    o << "'/><text x='" << legend_x << "' y='32' font-size='11' fill='" << s.color
+    o << "'/>";
+    if (s.points.size() <= 30) {  // few points (evaluations): mark each, so one point shows
+      for (auto [x, y] : s.points) {
+        if (std::isfinite(y)) {
+          o << "<circle cx='" << px(x) << "' cy='" << py(y) << "' r='3' fill='" << s.color << "'/>";
+        }
+      }
+    }
+    o << "<text x='" << legend_x << "' y='32' font-size='11' fill='" << s.color
       << "' font-family='sans-serif'>" << html_escape(s.name) << "</text>";
     legend_x += 8.0 * static_cast<double>(s.name.size()) + 12;
   }
