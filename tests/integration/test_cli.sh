@@ -181,6 +181,21 @@ grep -q "<svg" "$WORK/evrun/report.html" || fail "report rewritten without plots
 "$GF" bench --config configs/mlp_mnist.json --steps 2 --warmup 0 --no-generation |
   /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["ms_per_step"] > 0 and j["steps"] == 2, j'
 
+# The OpenBLAS kernel choice (README, Performance defaults): ganforge re-executes itself with
+# OPENBLAS_CORETYPE set from the CPU's flags, keeps a user's own value, and GF_NO_REEXEC stops it.
+coretype() {
+  env "$@" "$GF" bench --config configs/mlp_mnist.json --steps 1 --warmup 0 --no-generation |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["blas_coretype"])'
+}
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+want=""
+if grep -qw avx512_bf16 <<< "$flags"; then want=Cooperlake
+elif grep -qw avx512f <<< "$flags" && grep -qw avx512vl <<< "$flags"; then want=SkylakeX
+elif grep -qw avx2 <<< "$flags"; then want=Haswell; fi
+[ "$(coretype -u OPENBLAS_CORETYPE -u GF_NO_REEXEC)" = "$want" ] || fail "kernel choice is not $want"
+[ "$(coretype OPENBLAS_CORETYPE=Prescott)" = Prescott ] || fail "a user's OPENBLAS_CORETYPE was replaced"
+[ "$(coretype -u OPENBLAS_CORETYPE GF_NO_REEXEC=1)" = "" ] || fail "GF_NO_REEXEC did not stop the re-exec"
+
 # A NaN loss stops training with a clear message; the last good checkpoint stays intact.
 expect_error "training diverged" "$GF" train --config configs/gaussian_ring.json --out "$WORK/nan" \
   --set train.optimizer=sgd --set train.lr_d=9.9 --set train.lr_g=9.9 --set train.r1_gamma=0 \
