@@ -3,7 +3,7 @@
 # model on it, info/sample (grid, PNGs, idx4, class names), pack, eval (evaluator trained on first
 # use), serve (class names, colour PNGs equal to sample's), and bad files.
 set -euo pipefail
-GF="$1"; EMOJI="$2"; WORK="$3"
+GF="$1"; EMOJI="$2"; WORK="$3"; C10D="${4:-no-c10d}"
 rm -rf "$WORK"; mkdir -p "$WORK"
 export GANFORGE_CACHE="$WORK/cache"
 fail() { echo "FAIL: $*" >&2; [ -f "$WORK/serve.log" ] && tail -20 "$WORK/serve.log" >&2; exit 1; }
@@ -81,6 +81,22 @@ PY
   --steps 20 > /dev/null 2>&1 || fail "train on the pack"
 cmp "$WORK/run/samples/step_000020.png" "$WORK/run2/samples/step_000020.png" ||
   fail "training on the pack differs from training on the folder"
+
+# Data-parallel training on the colour folder: two ranks on loopback (c10d Gloo) write one run
+# with the class names, and both decode into one cache entry.
+if [ "$C10D" = c10d ]; then
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  for r in 0 1; do
+    RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+      timeout 300 "$GF" train "${TRAIN[@]}" --data "$D" --out "$WORK/dp" --steps 10 --distributed \
+      > /dev/null 2> "$WORK/dp$r.err" &
+    eval "DP$r=\$!"
+  done
+  wait "$DP0" || fail "rank 0: $(tail -3 "$WORK/dp0.err")"
+  wait "$DP1" || fail "rank 1: $(tail -3 "$WORK/dp1.err")"
+  grep -q "data-parallel: 2 ranks" "$WORK/dp0.err" || fail "not data-parallel"
+  "$GF" info "$WORK/dp" | grep -q "classes:     3 (0=flags" || fail "data-parallel run lost the class names"
+fi
 
 # eval trains the folder's evaluator on first use (1 in 10 images held out as its test split).
 "$GF" eval "$WORK/run" -n 100 --json > "$WORK/eval.json" 2> "$WORK/eval.err" || fail "eval: $(cat "$WORK/eval.err")"
