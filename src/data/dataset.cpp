@@ -49,10 +49,15 @@ Dataset load_folder(const DataOptions& o) {
     return from_pixels(folder_dataset_id(o), s.pixels, s.labels, s.classes);
   }
   FolderSamples s = load_image_folder(o);
-  int64_t n = s.pixels.size(0);
-  if (o.limit > 0) n = std::min(n, o.limit);
-  return from_pixels(folder_dataset_id(o), s.pixels.narrow(0, 0, n),
-                     s.labels.defined() ? s.labels.narrow(0, 0, n) : s.labels, s.classes);
+  const int64_t n = s.pixels.size(0);
+  if (o.limit > 0 && o.limit < n) {
+    // Files come sorted by class folder: evenly spaced picks keep every class, a prefix would
+    // keep the first few.
+    const auto picks = (torch::arange(o.limit, torch::kInt64) * n).div(o.limit, "floor");
+    s.pixels = s.pixels.index_select(0, picks);
+    if (s.labels.defined()) s.labels = s.labels.index_select(0, picks);
+  }
+  return from_pixels(folder_dataset_id(o), s.pixels, s.labels, s.classes);
 }
 
 }  // namespace

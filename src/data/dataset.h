@@ -16,7 +16,7 @@ struct DataOptions {
   std::string dataset = "mnist";  // a name from dataset_names()
   std::string dir;                // idx directory or image folder; empty: data/<dataset>
   std::string split = "train";    // train | test
-  int64_t limit = 0;              // use only the first `limit` samples (0: all)
+  int64_t limit = 0;  // use only `limit` samples (0: all): the first ones; folders: evenly spaced
   int64_t synthetic_n = 50000;    // samples drawn for synthetic sets
   bool mirror = false;  // add x-flipped copies of the training images (StyleGAN2-ADA's --mirror)
   // Folders of images (dataset "folder"; docs/data.md):

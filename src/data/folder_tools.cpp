@@ -80,7 +80,12 @@ nlohmann::json inspect_image_folder(const std::string& dir) {
           {"bad", bad}};
 }
 
-nlohmann::json pack_image_folder(const DataOptions& options, const std::string& out) {
+nlohmann::json pack_image_folder(const DataOptions& options, const std::string& out_arg) {
+  // "packed/" and "packed" are the same directory; the temporary one goes beside it.
+  fs::path out_path = fs::path(out_arg).lexically_normal();
+  if (out_path.filename().empty()) out_path = out_path.parent_path();
+  const std::string out = out_path.string();
+  GF_CHECK(!out.empty(), "dataset pack needs an output directory");
   GF_CHECK(!fs::exists(out) || (fs::is_directory(out) && fs::is_empty(out)), out,
            " already exists; choose another --out or remove it");
   DataOptions o = options;

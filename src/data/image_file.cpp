@@ -49,17 +49,30 @@ void check_png_chunks(const std::string& b, const std::string& name) {
   }
 }
 
-// stb_image fills a JPEG cut short with grey instead of failing: require the end-of-image marker
-// (FF D9) near the end. Inside entropy-coded data FF is always followed by 00 or a restart
-// marker, so FF D9 there means the real end.
+// stb_image fills a JPEG cut short with grey instead of failing: require the end-of-image
+// marker (FF D9) after the start of the main image's scan. The segments before it (EXIF with its
+// thumbnail, tables) are skipped by their lengths; inside entropy-coded data FF is always followed
+// by 00 or a restart marker, so FF D9 there is the real end. Data after it (camera trailers) is
+// allowed.
 void check_jpeg_end(const std::string& b, const std::string& name) {
-  const size_t n = b.size();
-  for (size_t i = n > 66 ? n - 66 : 0; i + 1 < n; ++i) {
-    if (static_cast<unsigned char>(b[i]) == 0xff && static_cast<unsigned char>(b[i + 1]) == 0xd9) {
-      return;
+  const auto* p = reinterpret_cast<const unsigned char*>(b.data());
+  size_t pos = 2;  // after SOI
+  while (pos + 4 <= b.size() && p[pos] == 0xff) {
+    const unsigned char marker = p[pos + 1];
+    if (marker == 0xff) {  // fill byte
+      ++pos;
+      continue;
     }
+    const size_t len = (size_t{p[pos + 2]} << 8) | p[pos + 3];
+    if (marker == 0xda) {  // start of scan: the image data follows its header
+      for (size_t i = pos + 2 + len; i + 1 < b.size(); ++i) {
+        if (p[i] == 0xff && p[i + 1] == 0xd9) return;
+      }
+      break;
+    }
+    pos += 2 + len;
   }
-  throw Error(concat(name, ": truncated JPEG (no end-of-image marker)"));
+  throw Error(concat(name, ": truncated JPEG (no end-of-image marker after the image data)"));
 }
 
 using StbPixels = std::unique_ptr<stbi_uc, void (*)(void*)>;
@@ -168,7 +181,13 @@ torch::Tensor prepare_image(const std::string& bytes, const std::string& name,
                                        to_int(bytes.size(), name), &w, &h, &stored, 4),
                  &stbi_image_free);
   GF_CHECK(data, name, ": cannot decode ", header.format, " (", stbi_failure_reason(), ")");
-  auto rgba = torch::from_blob(data.get(), {h, w, 4}, torch::kUInt8).to(torch::kInt32);
+  auto stored_px = torch::from_blob(data.get(), {h, w, 4}, torch::kUInt8);
+  if (prep.resize == "center-crop") {
+    // The central square first: a 12-megapixel photo is not composited and converted whole.
+    const int64_t side = std::min(h, w);
+    stored_px = stored_px.narrow(0, (h - side) / 2, side).narrow(1, (w - side) / 2, side);
+  }
+  auto rgba = stored_px.to(torch::kInt32);
   // Transparency over the background, rounded: c * a / 255 + bg * (255 - a) / 255.
   auto alpha = rgba.narrow(2, 3, 1);
   auto bg =
@@ -180,12 +199,9 @@ torch::Tensor prepare_image(const std::string& bytes, const std::string& name,
     rgb = (luma + 0x8000).div(65536, "floor").unsqueeze(2);
   }
   auto px = rgb.to(torch::kUInt8);
-  if (prep.resize == "center-crop") {
-    const int64_t side = std::min(h, w);
-    px = px.narrow(0, (h - side) / 2, side).narrow(1, (w - side) / 2, side);
-  } else if (prep.resize == "pad") {
+  if (prep.resize == "pad") {
     return pad_to_square(px, prep);
-  } else {
+  } else if (prep.resize != "center-crop") {
     check_name("data.resize", prep.resize, resize_names());
   }
   return resize_pixels(px, prep.resolution, prep.resolution);

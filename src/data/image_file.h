@@ -19,7 +19,7 @@ constexpr int64_t kMaxImagePixels = int64_t{1} << 26;
 struct ImageHeader {
   int width = 0, height = 0;
   int channels = 0;    // as stored: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA (palettes expand to 3/4)
-  std::string format;  // png | jpeg | bmp | gif | tga | unknown
+  std::string format;  // png | jpeg | bmp | gif | tga (a header stb_image read, without magic)
   bool grey() const { return channels <= 2; }
 };
 

@@ -98,26 +98,26 @@ class Walker {
   std::set<std::string> visiting_;
 };
 
+// 1 when every image of the dataset (both splits: they must agree) is stored grey, else 3.
+int64_t auto_channels(const std::vector<std::string>& paths, bool skip_bad) {
+  for (const auto& path : paths) {
+    try {
+      if (!probe_image(read_file(path), path).grey()) return 3;
+    } catch (const Error&) {
+      if (!skip_bad) throw;
+    }
+  }
+  return 1;
+}
+
 // Decodes and prepares every file on all cores; a bad file is an error naming it, or skipped.
 FolderSamples decode_all(const FolderScan& scan, const std::vector<FolderFile>& files,
-                         const DataOptions& o) {
+                         const DataOptions& o, int64_t channels) {
   ImagePrep prep;
   prep.resolution = o.resolution;
   prep.resize = o.resize;
   prep.background = parse_colour(o.background);
-  prep.channels = o.channels;
-  if (prep.channels == 0) {  // 1 when every image is stored grey
-    prep.channels = 1;
-    for (const auto& f : files) {
-      const std::string path = (fs::path(scan.root) / f.rel).string();
-      try {
-        if (!probe_image(read_file(path), path).grey()) prep.channels = 3;
-      } catch (const Error&) {
-        if (!o.skip_bad) throw;
-      }
-      if (prep.channels == 3) break;
-    }
-  }
+  prep.channels = channels;
   const int64_t n = static_cast<int64_t>(files.size());
   std::vector<torch::Tensor> out(n);
   std::vector<std::string> errors(n);
@@ -163,11 +163,24 @@ FolderSamples decode_all(const FolderScan& scan, const std::vector<FolderFile>& 
   return s;
 }
 
+struct SplitFiles {
+  FolderScan scan;                // the folder the split is read from
+  std::vector<FolderFile> files;  // the split's files, labelled with the training classes
+  std::vector<FolderFile> all;    // every image of both splits (paths from the folders' roots)
+};
+
+std::vector<FolderFile> rooted(const FolderScan& scan) {
+  std::vector<FolderFile> out = scan.files;
+  for (auto& f : out) f.rel = (fs::path(scan.root) / f.rel).string();
+  return out;
+}
+
 // The files of the requested split, labelled with the training folder's class indices.
-std::pair<FolderScan, std::vector<FolderFile>> split_files(const DataOptions& o) {
+SplitFiles split_files(const DataOptions& o) {
   FolderScan train = scan_image_folder(o.dir);
+  SplitFiles out;
+  out.all = rooted(train);
   if (!o.test_dir.empty()) {
-    if (o.split == "train") return {train, train.files};
     FolderScan test = scan_image_folder(o.test_dir);
     GF_CHECK(test.classes.empty() == train.classes.empty(), o.test_dir, " and ", o.dir,
              " must both have class folders or both have none");
@@ -180,27 +193,63 @@ std::pair<FolderScan, std::vector<FolderFile>> split_files(const DataOptions& o)
       f.label = it - train.classes.begin();
     }
     test.classes = train.classes;
-    return {test, test.files};
+    const auto test_all = rooted(test);
+    out.all.insert(out.all.end(), test_all.begin(), test_all.end());
+    out.scan = o.split == "train" ? train : test;
+    out.files = out.scan.files;
+    return out;
   }
-  std::vector<FolderFile> files;
+  std::vector<int64_t> per_class(train.classes.size(), 0);
   for (const auto& f : train.files) {
-    if (in_holdout(f.rel) == (o.split == "test")) files.push_back(f);
+    if (in_holdout(f.rel) == (o.split == "test")) {
+      out.files.push_back(f);
+      if (f.label >= 0) ++per_class[f.label];
+    }
   }
-  GF_CHECK(!files.empty(), o.dir, ": the ", o.split, " split is empty (", train.files.size(),
+  GF_CHECK(!out.files.empty(), o.dir, ": the ", o.split, " split is empty (", train.files.size(),
            " images; the test split holds about 1 in 10: add images or set data.test_dir)");
-  return {train, files};
+  for (size_t c = 0; c < per_class.size() && o.split == "train"; ++c) {
+    GF_CHECK(per_class[c] > 0, o.dir, ": every image of class '", train.classes[c],
+             "' falls in the held-out test split (1 in 10 files, by a hash of the path): add "
+             "images to it or set data.test_dir");
+  }
+  out.scan = train;
+  return out;
 }
 
-std::string cache_key(const FolderScan& scan, const std::vector<FolderFile>& files,
-                      const DataOptions& o) {
+// Every file of the split (path, size, modification time, label), the class names and the
+// options; with automatic channels also every file of the other split, which decides them too.
+std::string cache_key(const SplitFiles& split, const DataOptions& o) {
   std::string text = concat(kCacheFormat, "|", o.resolution, "|", o.channels, "|", o.resize, "|",
                             o.background, "|", o.skip_bad, "|");
-  for (const auto& c : scan.classes) text += c + "/";
+  for (const auto& c : split.scan.classes) text += c + "/";
   uint64_t h = fnv1a(text);
-  for (const auto& f : files) {
+  for (const auto& f : split.files) {
     h = fnv1a(concat(f.rel, "|", f.size, "|", f.mtime_ns, "|", f.label, "\n"), h);
   }
+  if (o.channels == 0) {
+    for (const auto& f : split.all) h = fnv1a(concat(f.rel, "|", f.size, "|", f.mtime_ns, "\n"), h);
+  }
   return hex64(h);
+}
+
+// Writes a cache entry beside its final name and renames it, so readers see a whole entry or
+// none. A cache that cannot be written (read-only or full disk) costs the next run a decode,
+// nothing else: a warning, not an error.
+void write_cache_entry(const fs::path& entry, const FolderSamples& s) {
+  const fs::path tmp = entry.string() + ".tmp-" + std::to_string(::getpid());
+  try {
+    fs::remove_all(tmp);
+    write_idx_split(tmp.string(), "train", {s.pixels, s.labels, s.classes});
+    std::error_code ec;
+    fs::rename(tmp, entry, ec);
+    if (ec) fs::remove_all(tmp);  // another process cached it first
+  } catch (const std::exception& e) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    log_info("warning: cannot write the data cache ", entry.string(), " (", first_line(e.what()),
+             "); the next run decodes again (data.cache_dir=none turns the cache off)");
+  }
 }
 
 }  // namespace
@@ -254,7 +303,8 @@ FolderScan scan_image_folder(const std::string& dir) {
 }
 
 std::string folder_cache_root(const DataOptions& o) {
-  if (!o.cache_dir.empty()) return o.cache_dir;
+  // "none" turns the decoded-image cache off; evaluators still live under the default root.
+  if (!o.cache_dir.empty() && o.cache_dir != "none") return o.cache_dir;
   if (const char* env = std::getenv("GANFORGE_CACHE"); env && *env) return env;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
     return (fs::path(xdg) / "ganforge").string();
@@ -276,34 +326,32 @@ std::string folder_dataset_id(const DataOptions& o) {
 
 FolderSamples load_image_folder(const DataOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  auto [scan, files] = split_files(o);
+  const SplitFiles split = split_files(o);
   const bool cached = o.cache_dir != "none";
-  const fs::path entry = fs::path(folder_cache_root(o)) / "folders" / cache_key(scan, files, o);
+  const fs::path entry = fs::path(folder_cache_root(o)) / "folders" / cache_key(split, o);
   if (cached && has_idx_split(entry.string(), "train")) {
     IdxSplit s = read_idx_split(entry.string(), "train", 0, /*labels_required=*/false);
     FolderSamples out;
     out.pixels = s.pixels;
     out.labels = s.labels;
-    out.classes = scan.classes;
+    out.classes = split.scan.classes;
     out.from_cache = true;
     log_info("data: ", out.pixels.size(0), " images from the cache ", entry.string(), " in ",
              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), " s");
     return out;
   }
-  FolderSamples out = decode_all(scan, files, o);
-  log_info("data: decoded ", out.pixels.size(0), " images of ", scan.root, " (", o.split, ") in ",
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), " s",
-           out.skipped.empty() ? "" : concat("; skipped ", out.skipped.size(), " bad files"));
-  for (size_t i = 0; i < out.skipped.size() && i < 5; ++i) log_info("  skipped ", out.skipped[i]);
-  if (cached) {
-    // Written beside the final name and renamed: readers see a whole entry or none.
-    const fs::path tmp = entry.string() + ".tmp-" + std::to_string(::getpid());
-    fs::remove_all(tmp);
-    write_idx_split(tmp.string(), "train", {out.pixels, out.labels, out.classes});
-    std::error_code ec;
-    fs::rename(tmp, entry, ec);
-    if (ec) fs::remove_all(tmp);  // another process cached it first
+  int64_t channels = o.channels;
+  if (channels == 0) {
+    std::vector<std::string> paths;
+    for (const auto& f : split.all) paths.push_back(f.rel);
+    channels = auto_channels(paths, o.skip_bad);
   }
+  FolderSamples out = decode_all(split.scan, split.files, o, channels);
+  log_info("data: decoded ", out.pixels.size(0), " images of ", split.scan.root, " (", o.split,
+           ") in ", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+           " s", out.skipped.empty() ? "" : concat("; skipped ", out.skipped.size(), " bad files"));
+  for (size_t i = 0; i < out.skipped.size() && i < 5; ++i) log_info("  skipped ", out.skipped[i]);
+  if (cached) write_cache_entry(entry, out);
   return out;
 }
 

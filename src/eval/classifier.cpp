@@ -68,6 +68,10 @@ std::string tensor_hash(const torch::Tensor& t) {
   return buf;
 }
 
+std::string classifier_data_hash(const Dataset& train) {
+  return tensor_hash(torch::cat({train.x.flatten(1), train.y.unsqueeze(1).to(torch::kFloat32)}, 1));
+}
+
 double classifier_accuracy(Classifier& model, const Dataset& data) {
   GF_CHECK(data.y.defined(), "accuracy needs labelled data");
   Embedding e = embed(model, data.x);
@@ -85,8 +89,7 @@ TrainedClassifier train_classifier(const Dataset& train, const Dataset& test,
   out.info.classes = train.num_classes;
   out.info.channels = train.x.size(1);
   out.info.size = train.x.size(2);
-  out.info.data_hash =
-      tensor_hash(torch::cat({train.x.flatten(1), train.y.unsqueeze(1).to(torch::kFloat32)}, 1));
+  out.info.data_hash = classifier_data_hash(train);
   out.model = std::make_shared<Classifier>(out.info.channels, out.info.size, out.info.classes);
   torch::optim::Adam opt(out.model->parameters(), torch::optim::AdamOptions(o.lr));
   // Small folders (a few hundred images) get one batch of everything rather than an error.

@@ -58,6 +58,9 @@ struct TrainedClassifier {
 // FNV-1a over the tensor's bytes (contiguous CPU copy): identifies a dataset split.
 std::string tensor_hash(const torch::Tensor& t);
 
+// ClassifierInfo::data_hash of a training set: its images and labels.
+std::string classifier_data_hash(const Dataset& train);
+
 // Trains on `train` (labels required), measures accuracy on `test`. Deterministic on 1 thread.
 TrainedClassifier train_classifier(const Dataset& train, const Dataset& test,
                                    const ClassifierOptions& options, bool verbose = true);

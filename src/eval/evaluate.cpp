@@ -135,6 +135,8 @@ DataOptions eval_data_options(const EvalRequest& req) {
     if (meta.contains("config") && meta["config"].contains("data")) {
       d = DataOptions::from_json(meta["config"]["data"]);
     }
+    // Another dataset than the run's: none of the run's data options (its directory) apply.
+    if (!req.dataset.empty() && req.dataset != d.dataset) d = DataOptions{};
   }
   if (!req.data_dir.empty()) {
     if (req.dataset.empty() && dataset_kind_of(req.data_dir) == "folder") d.dataset = "folder";
@@ -162,6 +164,7 @@ TrainedClassifier ensure_evaluator(const DataOptions& data, const std::string& e
   DataOptions d = data;
   d.split = "train";
   d.mirror = false;
+  d.limit = 0;  // the evaluator is shared by every run on this data: all of it, always
   const Dataset train = load_dataset(d, 0);
   d.split = "test";
   const Dataset test = load_dataset(d, 0);
@@ -266,10 +269,21 @@ Scorer::Scorer(const DataOptions& data, const std::string& evaluator_path,
 void Scorer::init_classifier_space(const DataOptions& data, const std::string& evaluator_path,
                                    const std::string& cache) {
   const std::string dataset = dataset_id(data);
+  const std::string path = evaluator_path.empty() ? default_evaluator_path(data) : evaluator_path;
   evaluator_ = ensure_evaluator(data, evaluator_path);
-  GF_CHECK(evaluator_.info.dataset == dataset,
-           evaluator_path.empty() ? default_evaluator_path(data) : evaluator_path,
-           " was trained on ", evaluator_.info.dataset, ", not ", dataset);
+  GF_CHECK(evaluator_.info.dataset == dataset, path, " was trained on ", evaluator_.info.dataset,
+           ", not ", dataset);
+  // An evaluator is only as current as its training data: a folder that gained a class or
+  // changed its images needs a new one (the id names the folder, not its contents).
+  if (evaluator_.info.classes != train_.num_classes ||
+      evaluator_.info.data_hash != classifier_data_hash(train_)) {
+    GF_CHECK(evaluator_path.empty(), path, " was trained on other data than ", dataset,
+             " holds now (", evaluator_.info.classes, " classes then, ", train_.num_classes,
+             " now, or other images): retrain it with `ganforge classifier train`");
+    log_info(path, " was trained on other data than ", dataset, " holds now: training it again");
+    fs::remove(path);
+    evaluator_ = ensure_evaluator(data, evaluator_path);
+  }
   GF_CHECK(test_.x.size(1) == evaluator_.info.channels && test_.x.size(2) == evaluator_.info.size,
            "the evaluator's input shape does not match ", dataset);
   ref_ = reference_for(*evaluator_.model, evaluator_.info, test_, n_ref_, cache);
@@ -357,6 +371,10 @@ nlohmann::json evaluate(const EvalRequest& req) {
     LoadedGenerator g = load_generator(req.source, req.device);
     GF_CHECK(g.spec.out_shape == shape, g.path, " generates samples of another shape than ",
              dataset_id(data));
+    GF_CHECK(!g.spec.is_conditional() || g.spec.class_names.empty() ||
+                 scorer.class_names().empty() || g.spec.class_names == scorer.class_names(),
+             g.path, " was trained on other classes than ", dataset_id(data), " has (",
+             join_names(g.spec.class_names), " against ", join_names(scorer.class_names()), ")");
     if (g.spec.is_conditional()) labels = scorer.labels_for(req.n);
     GF_CHECK(!labels.defined() || labels.max().item<int64_t>() < g.spec.num_classes, g.path,
              " has ", g.spec.num_classes, " classes, fewer than ", dataset_id(data));

@@ -94,6 +94,7 @@ class Scorer {
   // proportions, in a fixed shuffled order (undefined for unlabelled data). With uniform labels
   // an unbalanced dataset's FID would measure the class mix more than the images.
   torch::Tensor labels_for(int64_t n) const;
+  const std::vector<std::string>& class_names() const { return train_.class_names; }
   // The last score()'s memorisation pairs (closest_pairs_images), undefined when not requested.
   const torch::Tensor& closest_pairs() const { return closest_pairs_; }
 

@@ -2,6 +2,7 @@
 
 #include <torch/utils.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <iterator>
@@ -39,9 +40,11 @@ struct AdamScalars {
   float b1, b2, c1, c2, inv_sqrt_bc2, eps, step_size, wd;
 };
 
-// The same arithmetic as Adam::step (PyTorch 1.13), element by element:
+// Adam::step's arithmetic (PyTorch 1.13), element by element:
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //   p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
+// with the division by sqrt(bc2) done as a multiplication by its reciprocal (a last-bit
+// difference; the tests bound it).
 GF_LOOP void adam_loop(float* __restrict pp, const float* __restrict gp, float* __restrict mp,
                        float* __restrict vp, int64_t n, AdamScalars k) {
   for (int64_t i = 0; i < n; ++i) {
@@ -58,9 +61,10 @@ struct RmspropScalars {
   float alpha, c, eps, lr, momentum, wd;
 };
 
-// The same arithmetic as RMSprop::step (PyTorch 1.13), element by element:
+// RMSprop::step's arithmetic (PyTorch 1.13), element by element:
 //   s = alpha s + (1 - alpha) g^2;  avg = sqrt(s) + eps
-//   momentum: b = mom b + g / avg;  p -= lr b      else: p -= lr g / avg
+//   momentum: b = mom b + g / avg;  p -= lr b      else: p -= lr (g / avg)
+// (PyTorch computes (lr g) / avg without momentum: a last-bit difference the tests bound).
 GF_LOOP void rmsprop_loop(float* __restrict pp, const float* __restrict gp, float* __restrict sp,
                           float* __restrict bp, int64_t n, RmspropScalars k) {
   if (bp) {
@@ -123,8 +127,10 @@ const Variant* find_variant(const std::string& name) {
   throw Error(concat("unknown fused optimizer variant '", name, "'; valid: ", join_names(names)));
 }
 
-const Variant*& current_variant() {
-  static const Variant* chosen = [] {
+// Chosen once (thread-safe static initialisation); set_fused_variant swaps it atomically, for
+// tests between steps.
+std::atomic<const Variant*>& current_variant() {
+  static std::atomic<const Variant*> chosen{[] {
     if (const char* env = std::getenv("GF_FUSED_VARIANT"); env && *env) {
       const Variant* v = find_variant(env);
       GF_CHECK(v->supported(), "GF_FUSED_VARIANT=", env, ": this CPU cannot run it");
@@ -134,7 +140,7 @@ const Variant*& current_variant() {
       if (v.supported()) return &v;
     }
     return &kVariants[std::size(kVariants) - 1];
-  }();
+  }()};
   return chosen;
 }
 
@@ -155,13 +161,13 @@ std::vector<std::string> fused_variants_supported() {
 }
 
 std::string fused_variant() {
-  return current_variant()->name;
+  return current_variant().load()->name;
 }
 
 void set_fused_variant(const std::string& name) {
   const Variant* v = find_variant(name);
   GF_CHECK(v->supported(), "this CPU cannot run the fused optimizer variant ", name);
-  current_variant() = v;
+  current_variant().store(v);
 }
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
@@ -198,9 +204,10 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
       const float eps = static_cast<float>(o.eps());
       const float step_size = static_cast<float>(o.lr() / bc1);
       const float wd = static_cast<float>(o.weight_decay());
-      current_variant()->adam(p.data_ptr<float>(), p.grad().data_ptr<float>(),
-                              s.exp_avg().data_ptr<float>(), s.exp_avg_sq().data_ptr<float>(),
-                              p.numel(), {fb1, fb2, c1, c2, inv_sqrt_bc2, eps, step_size, wd});
+      current_variant().load()->adam(p.data_ptr<float>(), p.grad().data_ptr<float>(),
+                                     s.exp_avg().data_ptr<float>(),
+                                     s.exp_avg_sq().data_ptr<float>(), p.numel(),
+                                     {fb1, fb2, c1, c2, inv_sqrt_bc2, eps, step_size, wd});
     }
   }
   return loss;
@@ -235,10 +242,10 @@ torch::Tensor FusedRmsprop::step(LossClosure closure) {
       }
       auto& s = static_cast<torch::optim::RMSpropParamState&>(*states[key]);
       s.step(s.step() + 1);
-      current_variant()->rmsprop(p.data_ptr<float>(), p.grad().data_ptr<float>(),
-                                 s.square_avg().data_ptr<float>(),
-                                 mom > 0 ? s.momentum_buffer().data_ptr<float>() : nullptr,
-                                 p.numel(), {alpha, c, eps, lr, mom, wd});
+      current_variant().load()->rmsprop(p.data_ptr<float>(), p.grad().data_ptr<float>(),
+                                        s.square_avg().data_ptr<float>(),
+                                        mom > 0 ? s.momentum_buffer().data_ptr<float>() : nullptr,
+                                        p.numel(), {alpha, c, eps, lr, mom, wd});
     }
   }
   return loss;

@@ -13,8 +13,9 @@ expect_error() {
   [ "$rc" -eq 1 ] || fail "expected exit 1, got $rc: $*; stderr: $(cat "$WORK/err.txt")"
   grep -qF -- "$want" "$WORK/err.txt" || fail "expected '$want' in stderr of: $*; got: $(cat "$WORK/err.txt")"
 }
-PID=""
-trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true' EXIT
+PID=""; DP0=""; DP1=""
+trap 'for p in "$PID" "$DP0" "$DP1"; do if [ -n "$p" ]; then kill -9 "$p" 2>/dev/null || true; fi; done' EXIT
+[ -d "$EMOJI/flags" ] || fail "$EMOJI missing: run make data (scripts/fetch_data.sh)"
 
 # A folder as a user has one: three classes of 64x64 RGBA PNGs, one of them nested deeper, and a
 # stray text file.
@@ -128,7 +129,8 @@ curl -sf -o "$WORK/served.png" -H 'Content-Type: application/json' \
 cmp "$WORK/served.png" "$WORK/byindex/seed4_000000.png" || fail "served colour image differs from sample's"
 kill -TERM "$PID"; wait "$PID" || fail "serve did not exit cleanly"; PID=""
 
-# Bad files: an error naming the file, or skipped and counted with data.skip_bad.
+# Bad files: an error naming the file, or skipped and counted with data.skip_bad. (broken.png is
+# in the training split: its path's hash is not 0 mod 10, see docs/data.md.)
 head -c 300 "$D/flags/$(ls "$D/flags" | grep png | head -1)" > "$D/flags/broken.png"
 expect_error "broken.png: truncated PNG" "$GF" train "${TRAIN[@]}" --data "$D" --out "$WORK/bad" --steps 2
 "$GF" train "${TRAIN[@]}" --data "$D" --set data.skip_bad=true --out "$WORK/skip" --steps 2 \
