@@ -1,6 +1,7 @@
-// Folders of the user's own images, read as torchvision's ImageFolder reads them: each
-// first-level subfolder is a class (names sorted; deeper folders belong to it), images directly
-// in the folder with no subfolders are unlabelled, both at once is an error. Decoded samples are
+// Folders of the user's own images, labelled as torchvision's ImageFolder labels them: each
+// first-level subfolder is a class (names sorted; deeper folders belong to it). Unlike
+// ImageFolder, images directly in the folder with no subfolders are an unlabelled set, both at
+// once is an error, and names starting with '.' are skipped. Decoded samples are
 // kept in a packed cache (an idx directory, see idx_dir.h) keyed by the file list and the
 // preprocessing, so a second run does not decode again.
 #pragma once
@@ -30,7 +31,7 @@ struct FolderFile {
 struct FolderScan {
   std::string root;
   std::vector<std::string> classes;        // empty: unlabelled
-  std::vector<FolderFile> files;           // images, sorted by path
+  std::vector<FolderFile> files;           // images, names sorted at every folder level
   std::map<std::string, int64_t> ignored;  // other files, by extension ("(none)" without one)
 };
 

@@ -83,7 +83,7 @@ struct EvalOptions {
   int64_t every = 0;                 // evaluate every N steps (0: off) and at the end
   std::vector<std::string> metrics;  // empty: default_metrics() for the data (eval/evaluate.h)
   int64_t n = 2000;                  // generated samples per evaluation
-  std::string evaluator;             // empty: data/evaluators/<dataset>.clf
+  std::string evaluator;             // empty: default_evaluator_path() (eval/evaluate.h)
 
   void validate() const;
 };
