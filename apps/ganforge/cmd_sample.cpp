@@ -1,13 +1,10 @@
-#include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 #include "commands.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "core/names.h"
 #include "core/runtime.h"
 #include "data/dataset.h"
 #include "data/idx.h"
@@ -30,22 +27,6 @@ struct SampleOptions {
   std::vector<std::string> labels;  // one per image, or one for all: indices or class names
 };
 
-// A class given as its index or its name (the data's folder name).
-int64_t parse_label(const std::string& text, const LoadedGenerator& model) {
-  const auto& names = model.spec.class_names;
-  const auto it = std::find(names.begin(), names.end(), text);
-  if (it != names.end()) return it - names.begin();
-  char* end = nullptr;
-  const long long l = std::strtoll(text.c_str(), &end, 10);
-  GF_CHECK(!text.empty() && *end == '\0', "unknown class '", text, "'; ", model.path,
-           names.empty() ? concat(" has classes 0..", model.spec.num_classes - 1)
-                         : concat(" has classes ", join_names(names), " (or 0..",
-                                  model.spec.num_classes - 1, ")"));
-  GF_CHECK(l >= 0 && l < model.spec.num_classes, "label ", l, " is out of range: ", model.path,
-           " has classes 0..", model.spec.num_classes - 1);
-  return l;
-}
-
 void run_sample(const SampleOptions& o) {
   set_threads(static_cast<int>(o.threads));
   LoadedGenerator model = load_generator(o.checkpoint, o.device, !o.no_ema);
@@ -57,7 +38,7 @@ void run_sample(const SampleOptions& o) {
              "--labels needs one label per image (", o.n, ") or a single label, got ",
              o.labels.size());
     std::vector<int64_t> indices;
-    for (const auto& l : o.labels) indices.push_back(parse_label(l, model));
+    for (const auto& l : o.labels) indices.push_back(model.spec.class_index(l, model.path));
     labels = torch::tensor(indices, torch::kInt64);
     if (o.labels.size() == 1) labels = labels.expand({o.n}).contiguous();
   } else if (model.spec.is_conditional()) {

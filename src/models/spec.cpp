@@ -1,5 +1,8 @@
 #include "models/spec.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "core/error.h"
 #include "core/names.h"
 #include "models/registry.h"
@@ -10,6 +13,20 @@ int64_t ModelSpec::out_numel() const {
   int64_t n = 1;
   for (int64_t d : out_shape) n *= d;
   return n;
+}
+
+int64_t ModelSpec::class_index(const std::string& text, const std::string& where) const {
+  const auto it = std::find(class_names.begin(), class_names.end(), text);
+  if (it != class_names.end()) return it - class_names.begin();
+  char* end = nullptr;
+  const long long l = std::strtoll(text.c_str(), &end, 10);
+  GF_CHECK(!text.empty() && *end == '\0', "unknown class '", text, "'; ", where,
+           class_names.empty() ? concat(" has classes 0..", num_classes - 1)
+                               : concat(" has classes ", join_names(class_names), " (or 0..",
+                                        num_classes - 1, ")"));
+  GF_CHECK(l >= 0 && l < num_classes, "label ", l, " is out of range: ", where, " has classes 0..",
+           num_classes - 1);
+  return l;
 }
 
 void ModelSpec::validate() const {

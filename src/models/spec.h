@@ -36,6 +36,9 @@ struct ModelSpec {
   std::vector<std::string> class_names;  // the data's names for its classes (may be empty)
 
   bool is_conditional() const { return conditional != "none"; }
+  // A class given by name (the data's folder name) or index; gf::Error naming `where` and the
+  // valid classes otherwise.
+  int64_t class_index(const std::string& name_or_index, const std::string& where) const;
   int64_t out_numel() const;
   void validate() const;
   nlohmann::json to_json() const;
