@@ -17,7 +17,7 @@ struct DataOptions {
   std::string dir;                // idx directory or image folder; empty: data/<dataset>
   std::string split = "train";    // train | test
   int64_t limit = 0;  // use only `limit` samples (0: all): the first ones; folders: evenly spaced
-  int64_t synthetic_n = 50000;    // samples drawn for synthetic sets
+  int64_t synthetic_n = 50000;  // samples drawn for synthetic sets
   bool mirror = false;  // add x-flipped copies of the training images (StyleGAN2-ADA's --mirror)
   // Folders of images (dataset "folder"; docs/data.md):
   std::string test_dir;                // the test split's folder; empty: 1 in 10 of dir held out

@@ -47,8 +47,7 @@ nlohmann::json bench_training(RunConfig config, const BenchOptions& o) {
   const bool image = config.data.dataset != "ring";
   const int64_t n = config.train.batch * 4;
   const int64_t res = config.data.dataset == "folder" ? config.data.resolution : 28;
-  const int64_t channels =
-      config.data.dataset == "folder" && config.data.channels != 1 ? 3 : 1;
+  const int64_t channels = config.data.dataset == "folder" && config.data.channels != 1 ? 3 : 1;
   torch::manual_seed(1);
   data.x = image ? torch::rand({n, channels, res, res}) * 2 - 1 : torch::randn({n, 2});
   data.y = torch::randint(10, {n}, torch::kInt64);
