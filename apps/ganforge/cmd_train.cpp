@@ -20,9 +20,14 @@ Action add_train(CLI::App& app) {
       ->check(CLI::ExistingDirectory);
   auto* steps = cmd->add_option("--steps", req->steps, "total training steps")
                     ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-  cmd->add_option("--epochs", req->epochs, "training epochs")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
-      ->excludes(steps);
+  auto* epochs = cmd->add_option("--epochs", req->epochs, "training epochs")
+                     ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+                     ->excludes(steps);
+  cmd->add_option("--time", req->time,
+                  "train for a wall-clock budget (90s, 10m, 1h30m) instead of steps or epochs; "
+                  "schedules end when it does")
+      ->excludes(steps)
+      ->excludes(epochs);
   cmd->add_option("--seed", req->seed, "run seed")->check(CLI::Range(int64_t{0}, INT64_MAX));
   cmd->add_option("--threads", req->threads, "intra-op threads (0: default)")
       ->check(CLI::Range(0, 1024));

@@ -5,18 +5,20 @@
 #include "core/names.h"
 #include "core/runtime.h"
 #include "eval/evaluate.h"
+#include "train/budget.h"
 #include "train/losses.h"
 #include "train/optim.h"
 #include "train/regularizers.h"
 
 namespace gf {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainOptions, batch, epochs, steps, loss, g_loss, optimizer,
-                                   lr_g, lr_d, beta1, beta2, alpha, momentum, n_critic,
-                                   lr_decay_start, r1_gamma, r1_every, gp_lambda, clip,
-                                   label_smoothing, instance_noise, instance_noise_until, augment,
-                                   aux_weight, ema_kimg, ema_rampup, on_nan, init_from, threads,
-                                   device, precision)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, batch, epochs, steps, time_budget,
+                                                loss, g_loss, optimizer, lr_g, lr_d, beta1, beta2,
+                                                alpha, momentum, n_critic, lr_decay_start, r1_gamma,
+                                                r1_every, gp_lambda, clip, label_smoothing,
+                                                instance_noise, instance_noise_until, augment,
+                                                aux_weight, ema_kimg, ema_rampup, on_nan, init_from,
+                                                threads, device, precision)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LogOptions, every, sample_every, checkpoint_every, keep, grid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MonitorOptions, diversity_min, imbalance_eps, imbalance_lines)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvalOptions, every, metrics, n, evaluator)
@@ -31,6 +33,7 @@ void TrainOptions::validate() const {
   GF_CHECK(batch >= 1 && batch <= 65536, "train.batch must be between 1 and 65536, got ", batch);
   GF_CHECK(epochs >= 0 && steps >= 0, "train.epochs and train.steps must be >= 0");
   GF_CHECK(epochs > 0 || steps > 0, "set train.epochs or train.steps");
+  parse_duration(time_budget, "train.time_budget");
   check_loss_name(loss);
   check_name("train.g_loss", g_loss, {"nonsaturating", "minimax"});
   check_optimizer_name(optimizer);

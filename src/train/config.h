@@ -16,7 +16,9 @@ namespace gf {
 struct TrainOptions {
   int64_t batch = 128;
   int64_t epochs = 20;
-  int64_t steps = 0;                     // total G steps; 0: epochs x batches per epoch / n_critic
+  int64_t steps = 0;  // total G steps; 0: epochs x batches per epoch / n_critic
+  // Wall-clock budget ("10m", "1h30m"; "": none): replaces steps and epochs (train/budget.h).
+  std::string time_budget;
   std::string loss = "bce";              // a name from loss_names()
   std::string g_loss = "nonsaturating";  // bce only: nonsaturating | minimax
   std::string optimizer = "adam";        // a name from optimizer_names()

@@ -18,6 +18,7 @@
 #include "io/checkpoint.h"
 #include "io/image.h"
 #include "models/sampler.h"
+#include "train/budget.h"
 #include "train/config.h"
 #include "train/distributed.h"
 #include "train/losses.h"
@@ -50,6 +51,7 @@ std::vector<std::string> flag_overrides(const TrainRequest& r) {
   if (!r.device.empty()) o.push_back("train.device=" + r.device);
   if (!r.precision.empty()) o.push_back("train.precision=" + r.precision);
   if (!r.init_from.empty()) o.push_back("train.init_from=" + r.init_from);
+  if (!r.time.empty()) o.push_back("train.time_budget=" + r.time);
   return o;
 }
 
@@ -145,7 +147,10 @@ TrainResult run_training(const TrainRequest& request) {
     // torchrun's convention: one GPU per local rank.
     config.train.device = "cuda:" + std::to_string(env.local_rank);
   }
+  const double budget_s = parse_duration(config.train.time_budget, "train.time_budget");
   if (env.enabled()) {
+    GF_CHECK(budget_s == 0, "train.time_budget works in one process only (the ranks would plan ",
+             "different lengths); use train.steps with ", env.world_size, " ranks");
     GF_CHECK(config.train.on_nan != "rollback",
              "train.on_nan=rollback works in one process only; use train.on_nan=stop with ",
              env.world_size, " ranks");
@@ -191,7 +196,10 @@ TrainResult run_training(const TrainRequest& request) {
              " (learning rates are for the global batch; nothing is rescaled)");
   }
 
-  const int64_t total = trainer.total_steps();
+  int64_t total = trainer.total_steps();
+  TimeBudget budget(budget_s, trainer.time_used(), trainer.step_index());
+  total = budget.start_plan(total);
+  trainer.set_planned_steps(budget.enabled() ? total : 0);
   const uint64_t sample_seed =
       derive_seed(static_cast<uint64_t>(config.seed), Stream::kFixedLatents);
   // Conditional grids have one class per column; 2-D points make a scatter plot.
@@ -220,9 +228,13 @@ TrainResult run_training(const TrainRequest& request) {
   }
   log_info("run ", run_dir, ": ", config.model.arch, " on ", data.name, " (", data.size(),
            " samples), batch ", config.train.batch, ", ", trainer.batches_per_epoch(),
-           " batches/epoch, ", total, " steps, ", current_threads(), " thread(s), G ",
-           parameter_count(trainer.generator()), " params, D ",
-           parameter_count(trainer.discriminator()), " params");
+           " batches/epoch, ",
+           budget.enabled()
+               ? concat("time budget ", format_budget(budget_s), " (", fixed(budget.used(0), 1),
+                        " s used; the length is planned after ", "a warm-up)")
+               : concat(total, " steps"),
+           ", ", current_threads(), " thread(s), G ", parameter_count(trainer.generator()),
+           " params, D ", parameter_count(trainer.discriminator()), " params");
 
   TrainResult result;
   result.run_dir = run_dir;
@@ -286,11 +298,13 @@ TrainResult run_training(const TrainRequest& request) {
   StepStats sum;
   while (trainer.step_index() < total) {
     const int64_t next = trainer.step_index() + 1;
-    const bool eval_now = scorer && (next % config.eval.every == 0 || next == total);
-    const bool log_now = next % config.log.every == 0 || next == total || eval_now;
+    // Gradient norms are measured on the steps that will probably be logged (a budget's plan
+    // can still move the last step).
+    const bool log_expected =
+        next % config.log.every == 0 || next == total || (scorer && next % config.eval.every == 0);
     StepStats s;
     try {
-      s = trainer.step(/*with_grad_norms=*/log_now);
+      s = trainer.step(/*with_grad_norms=*/log_expected);
     } catch (const DivergedError& e) {
       const auto ckpts = list_checkpoints(run_dir);
       if (config.train.on_nan != "rollback" || ckpts.empty() || rollbacks >= 3) {
@@ -319,7 +333,15 @@ TrainResult run_training(const TrainRequest& request) {
     sum.gp += s.gp;
     sum.aux += s.aux;
     const int64_t step = trainer.step_index();
-    const bool last = step == total;
+    if (budget.enabled()) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      total = budget.plan(step, elapsed, total);
+      trainer.set_planned_steps(total);
+      trainer.set_time_used(budget.used(elapsed));
+    }
+    const bool last = step >= total;
+    const bool eval_now = scorer && (step % config.eval.every == 0 || last);
+    const bool log_now = log_expected || last || eval_now;
     if (step % config.log.sample_every == 0 || last) write_samples();
     if (log_now && writer) {
       const auto now = Clock::now();
@@ -341,6 +363,10 @@ TrainResult run_training(const TrainRequest& request) {
           {"step_ms", step_ms},
           {"samples_per_s", config.train.batch * 1000.0 / step_ms},
           {"time_s", elapsed}};
+      if (budget.enabled()) {
+        line["planned_steps"] = total;
+        line["budget_used_s"] = budget.used(elapsed);
+      }
       if (config.train.r1_gamma > 0) line["r1"] = sum.r1 / n;
       if (config.train.loss == "wgan-gp") line["gp"] = sum.gp / n;
       if (config.model.conditional == "acgan") line["aux_loss"] = sum.aux / n;
@@ -350,11 +376,13 @@ TrainResult run_training(const TrainRequest& request) {
       pending_warnings.clear();
       dir->append_metrics(line);
       const double rate = static_cast<double>(result.steps) / std::max(elapsed, 1e-9);
+      const double eta = budget.enabled() ? budget.budget() - budget.used(elapsed)
+                                          : (total - step) / std::max(rate, 1e-9);
       const std::string status =
           concat("step ", step, "/", total, " epoch ", trainer.epoch(), " | ", fixed(rate, 1),
-                 " steps/s | ETA ", format_duration((total - step) / std::max(rate, 1e-9)),
-                 " | loss_d ", fixed(sum.loss_d / n, 3), " loss_g ", fixed(sum.loss_g / n, 3),
-                 " D(x) ", fixed(sum.d_real / n, 2), " D(G(z)) ", fixed(sum.d_fake / n, 2),
+                 " steps/s | ETA ", format_duration(std::max(eta, 0.0)), " | loss_d ",
+                 fixed(sum.loss_d / n, 3), " loss_g ", fixed(sum.loss_g / n, 3), " D(x) ",
+                 fixed(sum.d_real / n, 2), " D(G(z)) ", fixed(sum.d_fake / n, 2),
                  last_diversity >= 0 ? " div " + fixed(last_diversity, 2) : "");
       if (stderr_is_terminal()) {
         progress_line(status);
@@ -370,6 +398,11 @@ TrainResult run_training(const TrainRequest& request) {
   if (writer) result.report = write_report(run_dir);
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   result.ms_per_step = result.steps > 0 ? 1000.0 * result.seconds / result.steps : 0.0;
+  result.total_steps = total;
+  if (budget.enabled()) {
+    log_info("time budget ", format_budget(budget_s), ": ", trainer.step_index(), " steps in ",
+             fixed(trainer.time_used(), 1), " s in all");
+  }
   log_info("done: ", result.steps, " steps in ", fixed(result.seconds, 1), " s (",
            fixed(result.ms_per_step, 2), " ms/step, including sampling and checkpoints)");
   return result;

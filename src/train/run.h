@@ -21,6 +21,7 @@ struct TrainRequest {
   std::string device;                  // --device, empty: from config
   std::string precision;               // --precision fp32|bf16, empty: from config
   std::string init_from;               // --init-from CHECKPOINT (fine-tuning)
+  std::string time;                    // --time 10m (train.time_budget), empty: from config
   bool overwrite = false;              // replace an existing run directory
   // Data-parallel training over the ranks torchrun's variables describe (also when WORLD_SIZE
   // > 1 without this flag); only rank 0 writes the run directory.

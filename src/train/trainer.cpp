@@ -111,6 +111,7 @@ int64_t Trainer::epoch() const {
 }
 
 int64_t Trainer::total_steps() const {
+  if (planned_steps_ > 0) return planned_steps_;
   if (config_.train.steps > 0) return config_.train.steps;
   return std::max<int64_t>(
       1, config_.train.epochs * loader_.batches_per_epoch() / config_.train.n_critic);
@@ -282,6 +283,8 @@ void Trainer::save(const std::string& path) const {
                          {"step", step_},
                          {"epoch", epoch()},
                          {"lr_scale", lr_scale_},
+                         {"planned_steps", planned_steps_},
+                         {"time_used_s", time_used_},
                          {"ema", ema_ != nullptr},
                          {"ganforge_version", kVersion}};
   CheckpointWriter w(std::move(meta));
@@ -313,6 +316,8 @@ void Trainer::load(const std::string& path) {
   }
   step_ = r.meta().at("step").get<int64_t>();
   lr_scale_ = r.meta().value("lr_scale", 1.0);
+  planned_steps_ = r.meta().value("planned_steps", int64_t{0});
+  time_used_ = r.meta().value("time_used_s", 0.0);
   broadcast_state();
 }
 

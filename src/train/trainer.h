@@ -63,6 +63,11 @@ class Trainer {
   int64_t epoch() const;
   int64_t batches_per_epoch() const { return loader_.batches_per_epoch(); }
   int64_t total_steps() const;
+  // A time-budgeted run's plan (train/budget.h) replaces the configured length; both it and the
+  // budget seconds used so far are saved in checkpoints.
+  void set_planned_steps(int64_t steps) { planned_steps_ = steps; }
+  double time_used() const { return time_used_; }
+  void set_time_used(double seconds) { time_used_ = seconds; }
   // The learning-rate factor at a step: 1, then linear decay to 0 after train.lr_decay_start.
   double lr_factor(int64_t step) const;
   // Scales both learning rates (rollback after a NaN halves them); saved in checkpoints.
@@ -101,6 +106,8 @@ class Trainer {
   at::Generator gen_;
   int64_t step_ = 0;
   double lr_scale_ = 1.0;
+  int64_t planned_steps_ = 0;  // 0: the configured length
+  double time_used_ = 0;
   std::shared_ptr<Distributed> dist_;
   int64_t local_begin_ = 0;  // this rank's rows of a global batch
   int64_t local_batch_ = 0;
