@@ -21,5 +21,6 @@ Action add_report(CLI::App& app);
 Action add_eval(CLI::App& app);
 Action add_classifier(CLI::App& app);
 Action add_dataset(CLI::App& app);
+Action add_sweep(CLI::App& app);
 
 }  // namespace gf::cli

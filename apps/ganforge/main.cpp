@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   actions["eval"] = gf::cli::add_eval(app);
   actions["classifier"] = gf::cli::add_classifier(app);
   actions["dataset"] = gf::cli::add_dataset(app);
+  actions["sweep"] = gf::cli::add_sweep(app);
 
   if (argc > 1 && argv[1][0] != '-' && actions.count(argv[1]) == 0) {
     std::vector<std::string> names;

@@ -16,4 +16,7 @@ std::string write_report(const std::string& run_dir);
 // grid, samples above training images), which the report embeds: RUN_DIR/eval/closest_pairs.png.
 std::string closest_pairs_path(const std::string& run_dir);
 
+// Text for HTML element content and quoted attributes.
+std::string html_escape(const std::string& s);
+
 }  // namespace gf
