@@ -6,6 +6,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/names.h"
 #include "core/rng.h"
 #include "data/idx_dir.h"
@@ -20,17 +21,31 @@ const std::vector<std::string>& idx_datasets() {
 }
 
 Dataset from_pixels(const std::string& name, const torch::Tensor& pixels,
-                    const torch::Tensor& labels, std::vector<std::string> classes) {
+                    const torch::Tensor& labels, std::vector<std::string> classes,
+                    int64_t num_classes) {
   Dataset d;
   d.name = name;
   d.x = pixels_to_unit(pixels);
   if (labels.defined() && labels.numel() > 0) {
+    GF_CHECK(
+        num_classes == 0 || classes.empty() || static_cast<int64_t>(classes.size()) == num_classes,
+        "data.num_classes = ", num_classes, " but ", name, " has ", classes.size(),
+        " named classes");
     d.y = labels;
-    d.num_classes =
-        classes.empty() ? d.y.max().item<int64_t>() + 1 : static_cast<int64_t>(classes.size());
+    d.num_classes = num_classes > 0    ? num_classes
+                    : !classes.empty() ? static_cast<int64_t>(classes.size())
+                                       : d.y.max().item<int64_t>() + 1;
     d.class_names = std::move(classes);
+    log_info("data: ", name, ": ", d.y.size(0), " labelled images, ", d.num_classes, " classes (",
+             torch::bincount(d.y).gt(0).sum().item<int64_t>(), " of them present)");
   }
   return d;
+}
+
+// The classes an idx set must have: the named sets' 10, else what the config says (0: any).
+int64_t expected_classes(const DataOptions& o) {
+  if (o.num_classes > 0) return o.num_classes;
+  return o.dataset == "mnist" || o.dataset == "fashion-mnist" ? 10 : 0;
 }
 
 Dataset load_idx_dir(const DataOptions& o) {
@@ -38,15 +53,16 @@ Dataset load_idx_dir(const DataOptions& o) {
   GF_CHECK(std::filesystem::is_directory(dir), "data directory ", dir, " does not exist",
            o.dir.empty() ? " (run `make data`, or pass --data DIR)" : "");
   // The named sets are labelled; a generic idx directory (e.g. a packed folder) may not be.
-  IdxSplit s = read_idx_split(dir, o.split, o.limit, /*labels_required=*/o.dataset != "idx");
-  return from_pixels(o.dataset, s.pixels, s.labels, s.classes);
+  IdxSplit s = read_idx_split(dir, o.split, o.limit, /*labels_required=*/o.dataset != "idx",
+                              expected_classes(o));
+  return from_pixels(o.dataset, s.pixels, s.labels, s.classes, expected_classes(o));
 }
 
 Dataset load_folder(const DataOptions& o) {
   // A packed folder (`ganforge dataset pack`) is an idx directory.
   if (dataset_kind_of(o.dir) == "idx") {
-    IdxSplit s = read_idx_split(o.dir, o.split, o.limit, /*labels_required=*/false);
-    return from_pixels(folder_dataset_id(o), s.pixels, s.labels, s.classes);
+    IdxSplit s = read_idx_split(o.dir, o.split, o.limit, /*labels_required=*/false, o.num_classes);
+    return from_pixels(folder_dataset_id(o), s.pixels, s.labels, s.classes, o.num_classes);
   }
   FolderSamples s = load_image_folder(o);
   const int64_t n = s.pixels.size(0);
@@ -57,7 +73,7 @@ Dataset load_folder(const DataOptions& o) {
     s.pixels = s.pixels.index_select(0, picks);
     if (s.labels.defined()) s.labels = s.labels.index_select(0, picks);
   }
-  return from_pixels(folder_dataset_id(o), s.pixels, s.labels, s.classes);
+  return from_pixels(folder_dataset_id(o), s.pixels, s.labels, s.classes, o.num_classes);
 }
 
 }  // namespace
@@ -71,6 +87,7 @@ void DataOptions::validate() const {
   GF_CHECK(dataset != "folder" || !dir.empty(),
            "dataset 'folder' needs an image folder (data.dir or --data)");
   GF_CHECK(limit >= 0, "data.limit must be >= 0, got ", limit);
+  GF_CHECK(num_classes >= 0 && num_classes <= 256, "data.num_classes must be between 0 and 256");
   GF_CHECK(resolution >= 4 && resolution <= 1024,
            "data.resolution must be between 4 and 1024, got ", resolution);
   GF_CHECK(channels == 0 || channels == 1 || channels == 3,
@@ -84,7 +101,8 @@ void DataOptions::validate() const {
 // With defaults: run configs and checkpoints written before a key existed still load.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataOptions, dataset, dir, split, limit,
                                                 synthetic_n, mirror, test_dir, resolution, channels,
-                                                resize, background, skip_bad, cache_dir)
+                                                resize, background, skip_bad, cache_dir,
+                                                num_classes)
 
 nlohmann::json DataOptions::to_json() const {
   return *this;

@@ -27,6 +27,9 @@ struct DataOptions {
   std::string background = "white";    // under transparent pixels: white | black | #rrggbb
   bool skip_bad = false;               // skip unreadable images (counted) instead of failing
   std::string cache_dir;               // packed-cache root; empty: ~/.cache/ganforge; "none": off
+  // Classes of labelled data; 0: from the data (mnist and fashion-mnist have 10, folders one
+  // per subfolder, idx files 0 to the largest label, which must all occur).
+  int64_t num_classes = 0;
 
   void validate() const;
   nlohmann::json to_json() const;

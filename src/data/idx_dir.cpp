@@ -52,8 +52,29 @@ bool has_idx_split(const std::string& dir, const std::string& split) {
   return !images_file(dir, split).empty();
 }
 
+void check_labels(const torch::Tensor& labels, const std::string& path, int64_t num_classes,
+                  bool require_every_class) {
+  const int64_t top = labels.max().item<int64_t>();
+  if (num_classes > 0) {
+    if (top < num_classes) return;
+    const int64_t at = labels.ge(num_classes).nonzero()[0][0].item<int64_t>();
+    throw Error(concat(path, ": label ", labels[at].item<int64_t>(), " at index ", at,
+                       " is outside the ", num_classes, " classes (0-", num_classes - 1,
+                       "); the file is corrupt or belongs to another dataset"));
+  }
+  if (!require_every_class) return;
+  const torch::Tensor counts = torch::bincount(labels);
+  const int64_t empty = counts.eq(0).sum().item<int64_t>();
+  if (empty == 0) return;
+  const int64_t at = labels.eq(top).nonzero()[0][0].item<int64_t>();
+  throw Error(
+      concat(path, ": labels run from 0 to ", top, " but ", empty, " of those ", top + 1,
+             " classes have no image (label ", top, " first at index ", at,
+             "); a corrupt label? if the gaps are intended, set data.num_classes=", top + 1));
+}
+
 IdxSplit read_idx_split(const std::string& dir, const std::string& split, int64_t limit,
-                        bool labels_required) {
+                        bool labels_required, int64_t num_classes) {
   const std::string images_path = images_file(dir, split);
   GF_CHECK(!images_path.empty(), "no ", prefix(split), "-images-idx3-ubyte[.gz] (or idx4) in ", dir,
            " (expected the standard MNIST file names; see docs/data.md)");
@@ -85,10 +106,14 @@ IdxSplit read_idx_split(const std::string& dir, const std::string& split, int64_
                      .to(torch::kInt64);
   }
   out.classes = read_classes(dir);
-  if (out.labels.defined() && !out.classes.empty() && n > 0) {
-    const int64_t top = out.labels.max().item<int64_t>();
-    GF_CHECK(top < static_cast<int64_t>(out.classes.size()), labels_path, ": label ", top,
-             " has no name in classes.txt (", out.classes.size(), " classes)");
+  if (out.labels.defined() && n > 0) {
+    GF_CHECK(num_classes == 0 || out.classes.empty() ||
+                 num_classes == static_cast<int64_t>(out.classes.size()),
+             dir, ": classes.txt names ", out.classes.size(), " classes but ", num_classes,
+             " are configured");
+    check_labels(out.labels, labels_path,
+                 num_classes > 0 ? num_classes : static_cast<int64_t>(out.classes.size()),
+                 split == "train");
   }
   return out;
 }

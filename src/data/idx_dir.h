@@ -23,9 +23,12 @@ struct IdxSplit {
 };
 
 // split: train | test. `limit` > 0 keeps the first `limit` samples. `labels_required`: a missing
-// labels file is an error (MNIST-format sets) rather than an unlabelled set.
+// labels file is an error (MNIST-format sets) rather than an unlabelled set. Labels are checked:
+// with `num_classes` > 0 (or a classes.txt) every label must be below it; without, the training
+// split's labels must use every class from 0 to the largest (a label of 200 among digits is a
+// corrupt file, not 201 classes). gf::Error naming the file and the first bad index otherwise.
 IdxSplit read_idx_split(const std::string& dir, const std::string& split, int64_t limit = 0,
-                        bool labels_required = true);
+                        bool labels_required = true, int64_t num_classes = 0);
 
 // Writes one split (raw, each file atomically) and classes.txt when there are class names.
 void write_idx_split(const std::string& dir, const std::string& split, const IdxSplit& data);

@@ -127,6 +127,39 @@ TEST(Idx, DatasetPairsImagesWithLabels) {
       std::string::npos);
 }
 
+TEST(Idx, CorruptLabelsAreErrorsNotExtraClasses) {
+  TempDir dir;
+  write_idx(dir.file("train-images-idx3-ubyte"), small_images(30));
+  IdxArray bad = labels(30);
+  bad.data[17] = 200;  // one corrupt byte
+  write_idx(dir.file("train-labels-idx1-ubyte"), bad);
+  DataOptions o;
+  o.dir = dir.path().string();
+  // A named set has 10 classes: the file and the index are named.
+  o.dataset = "mnist";
+  std::string msg = error_of([&] { load_dataset(o, 0); });
+  EXPECT_NE(msg.find("train-labels-idx1-ubyte: label 200 at index 17 is outside the 10 classes"),
+            std::string::npos)
+      << msg;
+  // Generic idx data: 0-9 and 200 leave 190 classes without an image.
+  o.dataset = "idx";
+  msg = error_of([&] { load_dataset(o, 0); });
+  EXPECT_NE(msg.find("190 of those 201 classes have no image (label 200 first at index 17)"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("data.num_classes=201"), std::string::npos) << msg;
+  // ... unless the number of classes is configured.
+  o.num_classes = 201;
+  EXPECT_EQ(load_dataset(o, 0).num_classes, 201);
+  o.num_classes = 12;
+  EXPECT_NE(error_of([&] { load_dataset(o, 0); }).find("outside the 12 classes"),
+            std::string::npos);
+  // A test split may miss classes (it is small); its labels still must be in range.
+  o.num_classes = 0;
+  write_idx(dir.file("train-labels-idx1-ubyte"), labels(30));
+  EXPECT_EQ(load_dataset(o, 0).num_classes, 10);
+}
+
 TEST(Loader, ShufflesReproduciblyAndDropsLast) {
   Dataset d;
   d.x = torch::arange(10, torch::kFloat32).view({10, 1});
