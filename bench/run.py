@@ -55,6 +55,17 @@ def cdcgan32_flops(batch, width=1.0):
     return fg, fd
 
 
+def resnet32_flops(batch, width=1.0):
+    # bench/peers/resnet32.py: G 4x4 -> 8 -> 16 -> 32 (two 3x3 and one 1x1 convolution per block
+    # at the block's output size), conv3x3 to RGB; D 32 -> 16 -> 8, two blocks at 8x8, shortcuts
+    # after pooling. Multiply-adds of convolutions and the projection; batch norm left out.
+    c = int(64 * width)
+    fg = 100 * c * 16 + sum(c * c * (9 + 9 + 1) * r * r for r in (8, 16, 32)) + c * 3 * 9 * 1024
+    fd = (3 * c * 9 * 1024 + c * c * 9 * 1024 + 3 * c * 256 + c * c * 18 * 256 + c * c * 64
+          + 2 * c * c * 18 * 64 + c)
+    return 2 * batch * fg, 2 * batch * fd
+
+
 def step_flops(fg, fd):
     # Forward G once; D forward on real and fake, backward on both (2x forward each); G's step
     # runs D forward and backward to its input (~1x), then G backward (2x forward).
@@ -106,26 +117,31 @@ def main():
     coretype = run_json([GF, "bench", "--config", "configs/mlp_mnist.json", "--steps", "1",
                          "--warmup", "0", "--no-generation"]).get("blas_coretype", "")
     fast_env = {"OPENBLAS_CORETYPE": coretype} if coretype else {}
+    # (name, config, peer, batch, flops, --set overrides for ganforge)
     models = [
-        ("mlp (seed)", "configs/mlp_mnist.json", "bench/peers/mlp_gan.py", 128, mlp_flops),
-        ("dcgan 28x28", "configs/dcgan_mnist.json", "bench/peers/dcgan.py", 64, dcgan_flops),
+        ("mlp (seed)", "configs/mlp_mnist.json", "bench/peers/mlp_gan.py", 128, mlp_flops, []),
+        ("dcgan 28x28", "configs/dcgan_mnist.json", "bench/peers/dcgan.py", 64, dcgan_flops, []),
         ("emoji 32x32x3 (cond, SN, hinge, DiffAugment)", "configs/emoji_32.json",
-         "bench/peers/cdcgan32.py", 64, cdcgan32_flops),
+         "bench/peers/cdcgan32.py", 64, cdcgan32_flops, []),
+        ("resnet 32x32x3 (cond BN, SN, projection, hinge, width 64)", "configs/emoji_32.json",
+         "bench/peers/resnet32.py", 64, resnet32_flops,
+         ["model.arch=resnet", "model.g_channels=64", "model.d_channels=64", "train.augment="]),
     ]
     results = {m[0]: {"ganforge": [], "ganforge_bf16": [], "peer": [], "peer_fast_blas": []}
                for m in models}
     ceilings = {"default": [], "fast": []}
     for rep in range(REPS):
-        for name, config, peer, batch, _ in models:
+        for name, config, peer, batch, _, sets in models:
             r = results[name]
+            extra = [a for s in sets for a in ("--set", s)]
             # The peers have no EMA of G; the same work means no EMA here either.
             r["ganforge"].append(run_json([GF, "bench", "--config", config, "--threads", "1",
                                            "--steps", str(STEPS), "--set", f"train.batch={batch}",
-                                           "--set", "train.ema_kimg=0"]))
+                                           "--set", "train.ema_kimg=0"] + extra))
             r["ganforge_bf16"].append(run_json([GF, "bench", "--config", config, "--threads", "1",
                                                 "--steps", str(STEPS), "--set", f"train.batch={batch}",
                                                 "--set", "train.ema_kimg=0", "--set",
-                                                "train.precision=bf16", "--no-generation"]))
+                                                "train.precision=bf16", "--no-generation"] + extra))
             r["peer"].append(run_json([PY, peer, f"batch={batch}", f"steps={STEPS}", "threads=1"]))
             r["peer_fast_blas"].append(run_json([PY, peer, f"batch={batch}", f"steps={STEPS}",
                                                  "threads=1"], fast_env))
@@ -138,7 +154,7 @@ def main():
     fp32 = med(ceilings["fast"], "fp32_gflops")
     bf16 = med(ceilings["fast"], "bf16_gflops")
     rows = []
-    for name, config, peer, batch, flops in models:
+    for name, config, peer, batch, flops, _ in models:
         r = results[name]
         gf_ms, bf_ms, py_ms, pyf_ms = (med(r[k], "ms_per_step")
                                        for k in ("ganforge", "ganforge_bf16", "peer", "peer_fast_blas"))

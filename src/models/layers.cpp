@@ -1,9 +1,11 @@
 #include "models/layers.h"
 
 #include <torch/nn/functional/conv.h>
+#include <torch/nn/functional/embedding.h>
 #include <torch/nn/functional/linear.h>
 #include <torch/nn/functional/normalization.h>
 #include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/utils.h>
 
@@ -76,6 +78,32 @@ ConvImpl::ConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int6
 torch::Tensor ConvImpl::forward(const torch::Tensor& x) {
   auto w = sn_ ? spectral_normalize(weight_, u_, v_, is_training()) : weight_;
   return F::conv2d(x, w, F::Conv2dFuncOptions().bias(bias_).stride(stride_).padding(padding_));
+}
+
+EmbedImpl::EmbedImpl(int64_t classes, int64_t dim, bool spectral_norm) : sn_(spectral_norm) {
+  torch::nn::Embedding init(classes, dim);
+  weight_ = register_parameter("weight", init->weight.detach().clone());
+  if (sn_) init_power_vectors(*this, weight_, u_, v_);
+}
+
+torch::Tensor EmbedImpl::forward(const torch::Tensor& labels) {
+  auto w = sn_ ? spectral_normalize(weight_, u_, v_, is_training()) : weight_;
+  return F::embedding(labels, w);
+}
+
+ClassBatchNormImpl::ClassBatchNormImpl(int64_t channels, int64_t embed_dim) {
+  bn_ = register_module(
+      "bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).affine(false)));
+  gain_ = register_module("gain", torch::nn::Linear(embed_dim, channels));
+  bias_ = register_module("bias", torch::nn::Linear(embed_dim, channels));
+}
+
+torch::Tensor ClassBatchNormImpl::forward(const torch::Tensor& x, const torch::Tensor& e) {
+  // Row by row when sampling, so an image does not depend on its batch (forward_rows_invariant).
+  auto gain = forward_rows_invariant(e, [this](const torch::Tensor& r) { return gain_(r); });
+  auto bias = forward_rows_invariant(e, [this](const torch::Tensor& r) { return bias_(r); });
+  const auto shape = std::vector<int64_t>{x.size(0), x.size(1), 1, 1};
+  return bn_(x) * (1 + gain.view(shape)) + bias.view(shape);
 }
 
 }  // namespace gf

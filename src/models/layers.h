@@ -5,6 +5,8 @@
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
@@ -51,5 +53,35 @@ class ConvImpl : public torch::nn::Module {
   torch::Tensor weight_, bias_, u_, v_;
 };
 TORCH_MODULE(Conv);
+
+// A label embedding table [classes, dim] with optional spectral normalisation, as mimicry's
+// SNEmbedding (torch.nn.utils.spectral_norm on nn.Embedding): the projection discriminator's class
+// vectors are a linear layer applied to one-hot labels, so SN-GAN normalises them like any other
+// layer of D (Miyato & Koyama 2018).
+class EmbedImpl : public torch::nn::Module {
+ public:
+  // Initialised as torch.nn.Embedding (standard normal).
+  EmbedImpl(int64_t classes, int64_t dim, bool spectral_norm);
+  torch::Tensor forward(const torch::Tensor& labels);
+
+ private:
+  bool sn_;
+  torch::Tensor weight_, u_, v_;
+};
+TORCH_MODULE(Embed);
+
+// Conditional batch norm (de Vries et al. 2017, as BigGAN's generator uses it, Brock et al. 2019,
+// appendix B): batch norm without its own affine, then a per-sample gain 1 + gain(e) and bias
+// bias(e), both linear in the class embedding e [N, embed_dim] (PyTorch's Linear initialisation).
+class ClassBatchNormImpl : public torch::nn::Module {
+ public:
+  ClassBatchNormImpl(int64_t channels, int64_t embed_dim);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& e);
+
+ private:
+  torch::nn::BatchNorm2d bn_{nullptr};
+  torch::nn::Linear gain_{nullptr}, bias_{nullptr};
+};
+TORCH_MODULE(ClassBatchNorm);
 
 }  // namespace gf

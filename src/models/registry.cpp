@@ -4,11 +4,12 @@
 #include "core/names.h"
 #include "models/dcgan.h"
 #include "models/mlp.h"
+#include "models/resnet.h"
 
 namespace gf {
 
 std::vector<std::string> model_names() {
-  return {"mlp", "dcgan"};
+  return {"mlp", "dcgan", "resnet"};
 }
 
 void check_model_name(const std::string& name) {
@@ -21,6 +22,8 @@ Gan build_gan(const ModelSpec& spec) {
   gan.g = build_generator(spec);
   if (spec.arch == "dcgan") {
     gan.d = std::make_shared<DcganDiscriminator>(spec);
+  } else if (spec.arch == "resnet") {
+    gan.d = std::make_shared<ResnetDiscriminator>(spec);
   } else {
     gan.d = std::make_shared<MlpDiscriminator>(spec);
   }
@@ -30,6 +33,7 @@ Gan build_gan(const ModelSpec& spec) {
 std::shared_ptr<Generator> build_generator(const ModelSpec& spec) {
   spec.validate();
   if (spec.arch == "dcgan") return std::make_shared<DcganGenerator>(spec);
+  if (spec.arch == "resnet") return std::make_shared<ResnetGenerator>(spec);
   return std::make_shared<MlpGenerator>(spec);
 }
 

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/names.h"
 #include "models/registry.h"
+#include "models/resnet.h"
 
 namespace gf {
 
@@ -56,6 +57,7 @@ void ModelSpec::validate() const {
            "model.class_names has ", class_names.size(), " names for ", num_classes, " classes");
   GF_CHECK(!is_conditional() || num_classes >= 2, "model.conditional = ", conditional,
            " needs labelled data with at least 2 classes");
+  if (arch == "resnet") ResnetGeometry::of(*this);
 }
 
 // With defaults: checkpoints written before a key existed (class_names) still load.
