@@ -8,7 +8,7 @@
 namespace gf {
 
 std::vector<std::string> augment_policies() {
-  return {"translation", "cutout"};
+  return {"color", "translation", "cutout"};
 }
 
 namespace {
@@ -35,6 +35,20 @@ torch::Tensor rand_translation(const torch::Tensor& x, at::Generator& gen, doubl
     out.push_back(padded[i].narrow(1, sh + dya[i], h).narrow(2, sw + dxa[i], w));
   }
   return torch::stack(out);
+}
+
+// DiffAugment's colour functions, drawing one factor per image in the same order as its Python
+// code (brightness, saturation, contrast), so the same generator state gives the same images.
+torch::Tensor rand_color(const torch::Tensor& x, at::Generator& gen) {
+  const int64_t n = x.size(0);
+  auto factor = [&]() {
+    return torch::rand({n, 1, 1, 1}, gen, torch::kFloat32).to(x.device(), x.scalar_type());
+  };
+  auto out = x + (factor() - 0.5);
+  auto mean = out.mean(1, /*keepdim=*/true);
+  out = (out - mean) * (factor() * 2) + mean;
+  mean = out.mean({1, 2, 3}, /*keepdim=*/true);
+  return (out - mean) * (factor() + 0.5) + mean;
 }
 
 torch::Tensor rand_cutout(const torch::Tensor& x, at::Generator& gen) {
@@ -66,8 +80,15 @@ torch::Tensor diff_augment(const torch::Tensor& x, const std::string& policy, at
   if (parts.empty()) return x;
   GF_CHECK(x.dim() == 4, "train.augment needs image data [N, C, H, W]");
   auto out = x;
-  for (const auto& p : parts)
-    out = p == "translation" ? rand_translation(out, gen, fill) : rand_cutout(out, gen);
+  for (const auto& p : parts) {
+    if (p == "color") {
+      out = rand_color(out, gen);
+    } else if (p == "translation") {
+      out = rand_translation(out, gen, fill);
+    } else {
+      out = rand_cutout(out, gen);
+    }
+  }
   return out;
 }
 

@@ -148,13 +148,25 @@ TEST(Regularizers, DiffAugmentKeepsShapesAndIsSeeded) {
   auto c = diff_augment(torch::ones({8, 1, 28, 28}), "cutout", g1);
   for (int64_t i = 0; i < 8; ++i) EXPECT_GE((c[i] == 0).sum().item<int64_t>(), 49);
   EXPECT_TRUE(torch::equal(diff_augment(x, "none", g1), x));
-  EXPECT_NE(
-      test::error_of([] { check_augment("translation,flip"); }).find("valid: translation, cutout"),
-      std::string::npos);
+  EXPECT_NE(test::error_of([] {
+              check_augment("translation,flip");
+            }).find("valid: color, translation, cutout"),
+            std::string::npos);
   // Gradients flow through the augmentation to the generator's output.
   auto y = x.clone().requires_grad_(true);
   diff_augment(y, "translation,cutout", g1).sum().backward();
   EXPECT_GT(y.grad().abs().sum().item<float>(), 0.0f);
+}
+
+TEST(Regularizers, DiffAugmentColorMatchesDiffAugmentsCode) {
+  const auto g = test::golden("augment.json")["color"];
+  auto x =
+      torch::arange(4 * 3 * 5 * 5, torch::kFloat32).reshape({4, 3, 5, 5}).remainder(17) / 8.0 - 1.0;
+  auto gen = at::detail::createCPUGenerator(g["seed"].get<uint64_t>());
+  auto y = diff_augment(x, "color", gen).flatten();
+  const auto want = g["output"].get<std::vector<double>>();
+  ASSERT_EQ(y.numel(), static_cast<int64_t>(want.size()));
+  for (int64_t i = 0; i < y.numel(); ++i) EXPECT_NEAR(y[i].item<double>(), want[i], 1e-5) << i;
 }
 
 TEST(Losses, UnknownNamesAreErrors) {
