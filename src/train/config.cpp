@@ -15,7 +15,7 @@ namespace gf {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, batch, epochs, steps, time_budget,
                                                 loss, g_loss, optimizer, lr_g, lr_d, beta1, beta2,
                                                 alpha, momentum, n_critic, lr_decay_start, r1_gamma,
-                                                r1_every, gp_lambda, clip, label_smoothing,
+                                                lecam, r1_every, gp_lambda, clip, label_smoothing,
                                                 instance_noise, instance_noise_until, augment,
                                                 aux_weight, ema_kimg, ema_rampup, on_nan, init_from,
                                                 threads, device, precision)
@@ -44,6 +44,7 @@ void TrainOptions::validate() const {
   GF_CHECK(n_critic >= 1 && n_critic <= 100, "train.n_critic must be between 1 and 100");
   GF_CHECK(lr_decay_start >= 0 && lr_decay_start <= 1, "train.lr_decay_start must be in [0, 1]");
   GF_CHECK(r1_gamma >= 0 && r1_gamma <= 1e6, "train.r1_gamma must be in [0, 1e6]");
+  GF_CHECK(lecam >= 0 && lecam <= 1e6, "train.lecam must be in [0, 1e6]");
   GF_CHECK(r1_every >= 1 && r1_every <= 1000, "train.r1_every must be between 1 and 1000");
   GF_CHECK(gp_lambda >= 0 && gp_lambda <= 1e6, "train.gp_lambda must be in [0, 1e6]");
   GF_CHECK(clip > 0 && clip <= 100, "train.clip must be in (0, 100]");

@@ -31,6 +31,7 @@ struct TrainOptions {
   int64_t n_critic = 1;               // D steps per G step (WGAN: 5)
   double lr_decay_start = 1.0;        // linear decay to 0 from this fraction of training (1: none)
   double r1_gamma = 0.0;              // R1 penalty weight on reals (0: off)
+  double lecam = 0.0;                 // LeCam regularisation weight (0: off; Tseng et al. 2021)
   int64_t r1_every = 1;               // lazy R1: every k D steps, scaled by k
   double gp_lambda = 10.0;            // wgan-gp penalty weight
   double clip = 0.01;                 // wgan weight clipping bound

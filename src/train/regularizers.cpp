@@ -24,6 +24,19 @@ torch::Tensor gradient_penalty(Discriminator& d, const torch::Tensor& real,
   return (grad.flatten(1).norm(2, 1) - 1.0).pow(2).mean();
 }
 
+torch::Tensor lecam_penalty(const torch::Tensor& real_logits, const torch::Tensor& fake_logits,
+                            double ema_real, double ema_fake) {
+  return torch::relu(real_logits - ema_fake).pow(2).mean() +
+         torch::relu(ema_real - fake_logits).pow(2).mean();
+}
+
+void LecamEma::update(double real_mean, double fake_mean) {
+  const double decay = started ? 0.99 : 0.0;
+  real = decay * real + (1 - decay) * real_mean;
+  fake = decay * fake + (1 - decay) * fake_mean;
+  started = true;
+}
+
 torch::Tensor instance_noise(const torch::Tensor& x, double sigma, at::Generator& gen) {
   if (sigma <= 0) return x;
   return x + torch::randn(x.sizes(), gen, torch::kFloat32).to(x.device(), x.scalar_type()) * sigma;

@@ -330,6 +330,7 @@ TrainResult run_training(const TrainRequest& request) {
     sum.d_real += s.d_real;
     sum.d_fake += s.d_fake;
     sum.r1 += s.r1;
+    sum.lecam += s.lecam;
     sum.gp += s.gp;
     sum.aux += s.aux;
     const int64_t step = trainer.step_index();
@@ -368,6 +369,7 @@ TrainResult run_training(const TrainRequest& request) {
         line["budget_used_s"] = budget.used(elapsed);
       }
       if (config.train.r1_gamma > 0) line["r1"] = sum.r1 / n;
+      if (config.train.lecam > 0) line["lecam"] = sum.lecam / n;
       if (config.train.loss == "wgan-gp") line["gp"] = sum.gp / n;
       if (config.model.conditional == "acgan") line["aux_loss"] = sum.aux / n;
       if (last_diversity >= 0) line["diversity"] = last_diversity;

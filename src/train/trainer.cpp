@@ -174,7 +174,7 @@ StepStats Trainer::step(bool with_grad_norms) {
 
   StepStats s;
   // The statistics stay on the device until the step ends: one host sync per step.
-  enum { kLossD, kLossG, kDReal, kDFake, kR1, kGp, kAux, kStats };
+  enum { kLossD, kLossG, kDReal, kDFake, kR1, kGp, kAux, kLecam, kLogitReal, kLogitFake, kStats };
   std::array<torch::Tensor, kStats> stat;
   torch::Tensor fake, fake_labels;
   for (int64_t k = 0; k < o.n_critic; ++k) {
@@ -200,6 +200,11 @@ StepStats Trainer::step(bool with_grad_norms) {
         auto penalty = r1_penalty(real_out.logits, real);
         stat[kR1] = penalty.detach();
         objective = objective + penalty * (0.5 * o.r1_gamma * static_cast<double>(o.r1_every));
+      }
+      if (o.lecam > 0 && lecam_.started) {
+        auto penalty = lecam_penalty(real_out.logits, fake_out.logits, lecam_.real, lecam_.fake);
+        stat[kLecam] = penalty.detach();
+        objective = objective + penalty * o.lecam;
       }
       if (o.loss == "wgan-gp") {
         auto eps = local(torch::rand({o.batch}, gen_, torch::kFloat32));
@@ -231,6 +236,10 @@ StepStats Trainer::step(bool with_grad_norms) {
       stat[kLossD] = loss_d.detach();
       stat[kDReal] = torch::sigmoid(real_out.logits).mean();
       stat[kDFake] = torch::sigmoid(fake_out.logits).mean();
+      if (o.lecam > 0) {
+        stat[kLogitReal] = real_out.logits.mean();
+        stat[kLogitFake] = fake_out.logits.mean();
+      }
     }
   }
 
@@ -265,7 +274,9 @@ StepStats Trainer::step(bool with_grad_norms) {
     v = v.cpu();
     const auto a = v.accessor<double, 1>();
     s.loss_d = a[kLossD], s.loss_g = a[kLossG], s.d_real = a[kDReal], s.d_fake = a[kDFake];
-    s.r1 = a[kR1], s.gp = a[kGp], s.aux = a[kAux];
+    s.r1 = a[kR1], s.gp = a[kGp], s.aux = a[kAux], s.lecam = a[kLecam];
+    // The means of the global batch, so every rank keeps the same running means.
+    if (o.lecam > 0) lecam_.update(a[kLogitReal], a[kLogitFake]);
   }
 
   if (!std::isfinite(s.loss_d) || !std::isfinite(s.loss_g)) {
@@ -285,6 +296,7 @@ void Trainer::save(const std::string& path) const {
                          {"lr_scale", lr_scale_},
                          {"planned_steps", planned_steps_},
                          {"time_used_s", time_used_},
+                         {"lecam_ema", {lecam_.started, lecam_.real, lecam_.fake}},
                          {"ema", ema_ != nullptr},
                          {"ganforge_version", kVersion}};
   CheckpointWriter w(std::move(meta));
@@ -318,6 +330,11 @@ void Trainer::load(const std::string& path) {
   lr_scale_ = r.meta().value("lr_scale", 1.0);
   planned_steps_ = r.meta().value("planned_steps", int64_t{0});
   time_used_ = r.meta().value("time_used_s", 0.0);
+  if (const auto& m = r.meta(); m.contains("lecam_ema")) {
+    lecam_.started = m["lecam_ema"].at(0).get<bool>();
+    lecam_.real = m["lecam_ema"].at(1).get<double>();
+    lecam_.fake = m["lecam_ema"].at(2).get<double>();
+  }
   broadcast_state();
 }
 

@@ -20,6 +20,7 @@
 #include "train/distributed.h"
 #include "train/ema.h"
 #include "train/losses.h"
+#include "train/regularizers.h"
 
 namespace gf {
 
@@ -29,6 +30,7 @@ struct StepStats {
   double d_real = 0;       // mean sigmoid(D(x)): D's belief that reals are real
   double d_fake = 0;       // mean sigmoid(D(G(z))) before D's update
   double r1 = 0;           // R1 penalty (unweighted) when computed this step
+  double lecam = 0;        // LeCam penalty (unweighted)
   double gp = 0;           // WGAN-GP penalty (unweighted)
   double aux = 0;          // acgan: D's classification loss on reals
   double grad_norm_g = 0;  // L2 norm of G's and D's gradients (when asked for)
@@ -108,6 +110,7 @@ class Trainer {
   double lr_scale_ = 1.0;
   int64_t planned_steps_ = 0;  // 0: the configured length
   double time_used_ = 0;
+  LecamEma lecam_;  // running means of D's logits for LeCam (train.lecam)
   std::shared_ptr<Distributed> dist_;
   int64_t local_begin_ = 0;  // this rank's rows of a global batch
   int64_t local_batch_ = 0;

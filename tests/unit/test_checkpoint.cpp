@@ -118,7 +118,7 @@ TEST(Checkpoint, ResumeIsExactWithEmaSpectralNormAndConditionalHeads) {
     c = config_from_json_strict(
         c.to_json(),
         {"model.conditional=projection", "model.spectral_norm=true", "train.ema_kimg=1",
-         "train.r1_gamma=1", "train.r1_every=3", "train.lr_decay_start=0.5"});
+         "train.r1_gamma=1", "train.r1_every=3", "train.lr_decay_start=0.5", "train.lecam=0.3"});
     Dataset data = load_dataset(c.data, 0);
     c.model.out_shape = {2};
     c.model.num_classes = 8;
@@ -129,7 +129,7 @@ TEST(Checkpoint, ResumeIsExactWithEmaSpectralNormAndConditionalHeads) {
     c = config_from_json_strict(
         c.to_json(), {"model.arch=dcgan", "model.g_channels=8", "model.d_channels=8",
                       "model.conditional=acgan", "train.batch=16", "train.ema_kimg=1",
-                      "train.augment=translation,cutout", "train.instance_noise=0.1",
+                      "train.augment=color,translation,cutout", "train.instance_noise=0.1",
                       "train.label_smoothing=0.1", "train.n_critic=2", "model.g_out=tanh"});
     c.model.out_shape = {1, 8, 8};
     c.model.num_classes = 3;

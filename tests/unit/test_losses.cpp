@@ -169,6 +169,21 @@ TEST(Regularizers, DiffAugmentColorMatchesDiffAugmentsCode) {
   for (int64_t i = 0; i < y.numel(); ++i) EXPECT_NEAR(y[i].item<double>(), want[i], 1e-5) << i;
 }
 
+TEST(Regularizers, LecamPenaltyAndRunningMeans) {
+  // relu([1, -1, 3] + 1)^2 = [4, 0, 16], mean 20/3; relu(0.5 - [0, -2])^2 = [0.25, 6.25],
+  // mean 3.25.
+  auto p =
+      lecam_penalty(torch::tensor({1.0f, -1.0f, 3.0f}), torch::tensor({0.0f, -2.0f}), 0.5, -1.0);
+  EXPECT_NEAR(p.item<double>(), 20.0 / 3 + 3.25, 1e-6);
+  LecamEma ema;
+  ema.update(2.0, -4.0);  // the first value is taken as it is
+  EXPECT_DOUBLE_EQ(ema.real, 2.0);
+  EXPECT_DOUBLE_EQ(ema.fake, -4.0);
+  ema.update(12.0, 6.0);
+  EXPECT_DOUBLE_EQ(ema.real, 0.99 * 2 + 0.01 * 12);
+  EXPECT_DOUBLE_EQ(ema.fake, 0.99 * -4 + 0.01 * 6);
+}
+
 TEST(Losses, UnknownNamesAreErrors) {
   EXPECT_NE(test::error_of([] {
               make_loss({"wgan-xx", "nonsaturating"});
