@@ -86,12 +86,16 @@ DcganDiscriminator::DcganDiscriminator(const ModelSpec& spec) {
     ch *= 2;
   }
   register_module("net", body_);
+  mbstd_ = spec.d_mbstd;
+  if (mbstd_ > 0) ++ch;
   head_ =
       register_module("head", std::make_shared<DiscriminatorHead>(spec, ch * geo.base * geo.base));
 }
 
 DOutput DcganDiscriminator::forward(const torch::Tensor& x, const torch::Tensor& labels) {
-  return head_->forward(body_->forward(label_input_->forward(x, labels)).flatten(1), labels);
+  auto h = body_->forward(label_input_->forward(x, labels));
+  if (mbstd_ > 0) h = minibatch_stddev(h, mbstd_);
+  return head_->forward(h.flatten(1), labels);
 }
 
 }  // namespace gf

@@ -39,6 +39,7 @@ class DcganDiscriminator : public Discriminator {
   std::shared_ptr<DiscriminatorLabelInput> label_input_;
   torch::nn::Sequential body_{nullptr};
   std::shared_ptr<DiscriminatorHead> head_;
+  int64_t mbstd_ = 0;
 };
 
 }  // namespace gf

@@ -10,6 +10,26 @@
 #include <torch/utils.h>
 
 namespace gf {
+
+torch::Tensor minibatch_stddev(const torch::Tensor& x, int64_t group_size) {
+  const int64_t n = x.size(0);
+  int64_t g = std::min(group_size, n);
+  while (n % g != 0) --g;
+  auto y = x.reshape({g, n / g, -1});
+  y = y - y.mean(0);
+  y = (y.square().mean(0) + 1e-8).sqrt().mean(1);  // [n/g]
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape[1] = 1;
+  std::vector<int64_t> view(x.dim(), 1);
+  view[0] = n / g;
+  // Sample i = j * (n / g) + k takes group k's value, as StyleGAN2's repeat(G, ...).
+  y = y.reshape(view).repeat([&] {
+    std::vector<int64_t> r(shape);
+    r[0] = g;
+    return r;
+  }());
+  return torch::cat({x, y}, 1);
+}
 namespace {
 
 namespace F = torch::nn::functional;

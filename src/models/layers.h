@@ -27,6 +27,14 @@ torch::Tensor forward_rows_invariant(const torch::Tensor& x,
 torch::Tensor spectral_normalize(const torch::Tensor& weight, torch::Tensor& u, torch::Tensor& v,
                                  bool update);
 
+// Minibatch standard deviation (Karras et al. 2018, ProGAN section 3; StyleGAN2's
+// MinibatchStdLayer with one channel): the batch is split into groups of `group_size` (the
+// largest size up to it that divides the batch; sample i is in group i mod N/size), and the mean
+// over features of each feature's standard deviation within the group is appended as one more
+// channel ([N, C, H, W] -> [N, C+1, H, W]) or feature ([N, F] -> [N, F+1]). It lets D see how
+// varied a batch is, so a generator that drops modes is easier to tell apart.
+torch::Tensor minibatch_stddev(const torch::Tensor& x, int64_t group_size);
+
 class DenseImpl : public torch::nn::Module {
  public:
   // Initialised as torch.nn.Linear (Kaiming-uniform weight, uniform bias).

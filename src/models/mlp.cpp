@@ -41,11 +41,15 @@ MlpDiscriminator::MlpDiscriminator(const ModelSpec& spec) {
     width = h;
   }
   register_module("net", body_);
-  head_ = register_module("head", std::make_shared<DiscriminatorHead>(spec, width));
+  mbstd_ = spec.d_mbstd;
+  head_ = register_module("head",
+                          std::make_shared<DiscriminatorHead>(spec, width + (mbstd_ > 0 ? 1 : 0)));
 }
 
 DOutput MlpDiscriminator::forward(const torch::Tensor& x, const torch::Tensor& labels) {
-  return head_->forward(body_->forward(label_input_->forward(x.flatten(1), labels)), labels);
+  auto h = body_->forward(label_input_->forward(x.flatten(1), labels));
+  if (mbstd_ > 0) h = minibatch_stddev(h, mbstd_);
+  return head_->forward(h, labels);
 }
 
 }  // namespace gf

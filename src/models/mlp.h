@@ -32,6 +32,7 @@ class MlpDiscriminator : public Discriminator {
   std::shared_ptr<DiscriminatorLabelInput> label_input_;
   torch::nn::Sequential body_{nullptr};
   std::shared_ptr<DiscriminatorHead> head_;
+  int64_t mbstd_ = 0;
 };
 
 }  // namespace gf

@@ -37,6 +37,9 @@ void ModelSpec::validate() const {
   check_name("model.g_out", g_out, {"tanh", "linear"});
   check_name("model.d_norm", d_norm, {"batch", "none"});
   check_name("model.g_upsample", g_upsample, {"transposed", "resize"});
+  GF_CHECK(d_mbstd >= 0 && d_mbstd <= 64, "model.d_mbstd must be between 0 and 64, got ", d_mbstd);
+  GF_CHECK(d_mbstd == 0 || arch == "mlp" || arch == "dcgan",
+           "model.d_mbstd works with model.arch mlp or dcgan, not ", arch);
   check_name("model.conditional", conditional, {"none", "cgan", "acgan", "projection"});
   GF_CHECK(slope >= 0.0 && slope < 1.0, "model.slope must be in [0, 1), got ", slope);
   for (const auto* widths : {&g_hidden, &d_hidden}) {
@@ -64,7 +67,7 @@ void ModelSpec::validate() const {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelSpec, arch, z_dim, latent, g_hidden, d_hidden,
                                                 slope, g_out, g_channels, d_channels, d_norm,
                                                 spectral_norm, conditional, embed_dim, out_shape,
-                                                num_classes, class_names, g_upsample)
+                                                num_classes, class_names, g_upsample, d_mbstd)
 
 nlohmann::json ModelSpec::to_json() const {
   return *this;

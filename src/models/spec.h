@@ -27,6 +27,9 @@ struct ModelSpec {
   // (nearest x2, then a 3x3 convolution: no checkerboard artefacts, Odena et al. 2016).
   std::string g_upsample = "transposed";
   bool spectral_norm = false;  // spectral normalisation on every D layer (Miyato et al. 2018)
+  // mlp and dcgan D: minibatch standard deviation over groups of this size before the head
+  // (Karras et al.; StyleGAN2 uses 4); 0: off.
+  int64_t d_mbstd = 0;
   // Conditioning on labels: none | cgan (embedding concatenated to G's z and D's input) |
   // acgan (auxiliary classifier head on D) | projection (projection discriminator).
   std::string conditional = "none";

@@ -41,10 +41,15 @@ std::vector<std::string> flag_overrides(const TrainRequest& r) {
   }
   o.insert(o.end(), r.overrides.begin(), r.overrides.end());
   if (!r.data_dir.empty()) o.push_back("data.dir=" + r.data_dir);
-  if (r.steps >= 0) o.push_back("train.steps=" + std::to_string(r.steps));
+  // --steps and --epochs replace a preset's time budget, as --time replaces its length.
+  if (r.steps >= 0) {
+    o.push_back("train.steps=" + std::to_string(r.steps));
+    o.push_back("train.time_budget=");
+  }
   if (r.epochs >= 0) {
     o.push_back("train.epochs=" + std::to_string(r.epochs));
     o.push_back("train.steps=0");
+    o.push_back("train.time_budget=");
   }
   if (r.seed >= 0) o.push_back("seed=" + std::to_string(r.seed));
   if (r.threads >= 0) o.push_back("train.threads=" + std::to_string(r.threads));

@@ -311,7 +311,8 @@ void Trainer::save(const std::string& path) const {
 
 void Trainer::load(const std::string& path) {
   CheckpointReader r(path, device_);
-  GF_CHECK(r.meta().at("model") == config_.model.to_json(), path,
+  // Compared as parsed specs: a checkpoint from before a key existed has that key's default.
+  GF_CHECK(ModelSpec::from_json(r.meta().at("model")).to_json() == config_.model.to_json(), path,
            ": the checkpoint's model spec differs from this run's");
   try {
     gan_.g->load(r.section("G"));

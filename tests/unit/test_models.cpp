@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "models/layers.h"
 #include "models/registry.h"
 #include "test_util.h"
 
@@ -115,6 +116,38 @@ TEST(Models, ConditionalVariantsUseTheLabels) {
   s.out_shape = {2};
   s.conditional = "cgan";
   EXPECT_NE(test::error_of([&] { build_gan(s); }).find("labelled data"), std::string::npos);
+}
+
+TEST(Models, MinibatchStddevMatchesStyleGan2) {
+  for (const auto& c : test::golden("layers.json")["mbstd"]) {
+    const int64_t n = c["n"].get<int64_t>();
+    auto x = torch::tensor(c["input"].get<std::vector<float>>()).reshape({n, 3, 2, 2});
+    auto want = torch::tensor(c["output"].get<std::vector<float>>()).reshape({n, 4, 2, 2});
+    auto got = minibatch_stddev(x, c["group"].get<int64_t>());
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_LT((got - want).abs().max().item<double>(), 1e-6) << "n " << n;
+  }
+  // [N, F] features get one more feature.
+  EXPECT_EQ(minibatch_stddev(torch::randn({8, 5}), 4).sizes(), (std::vector<int64_t>{8, 6}));
+}
+
+TEST(Models, MinibatchStddevWidensTheHeadByOneChannel) {
+  ModelSpec s;
+  s.arch = "dcgan";
+  s.out_shape = {1, 28, 28};
+  const int64_t plain = parameter_count(*build_gan(s).d);
+  s.d_mbstd = 4;
+  Gan gan = build_gan(s);
+  EXPECT_EQ(parameter_count(*gan.d), plain + 7 * 7) << "the head's weights for one 7x7 map";
+  EXPECT_EQ(gan.d->forward(torch::randn({8, 1, 28, 28}), {}).logits.sizes(),
+            (std::vector<int64_t>{8}));
+  s.arch = "mlp";
+  s.d_mbstd = 0;
+  const int64_t mlp_plain = parameter_count(*build_gan(s).d);
+  s.d_mbstd = 2;
+  EXPECT_EQ(parameter_count(*build_gan(s).d), mlp_plain + 1);
+  s.arch = "resnet";
+  EXPECT_NE(test::error_of([&] { build_gan(s); }).find("model.d_mbstd"), std::string::npos);
 }
 
 }  // namespace
