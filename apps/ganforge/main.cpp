@@ -3,7 +3,9 @@
 #include <c10/util/Exception.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "commands.h"
@@ -47,6 +49,11 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 1;
   }
   try {
+    // Test hook for the internal-error path (exit code 2), which correct code never takes.
+    if (const char* hook = std::getenv("GF_TEST_INTERNAL_ERROR")) {
+      if (std::string(hook) == "c10") TORCH_CHECK(false, "GF_TEST_INTERNAL_ERROR=c10");
+      throw std::logic_error("GF_TEST_INTERNAL_ERROR is set");
+    }
     for (auto* sub : app.get_subcommands()) actions.at(sub->get_name())();
     return 0;
   } catch (const gf::Error& e) {

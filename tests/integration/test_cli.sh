@@ -75,6 +75,13 @@ steps = [json.loads(l)["step"] for l in open(sys.argv[1])]
 assert steps == sorted(set(steps)) and steps[-1] == 300 and 150 in steps, steps
 ' "$WORK/half/metrics.jsonl" || fail "resumed metrics.jsonl not continuous"
 
+# Internal errors (a LibTorch check or any other exception) exit 2, with one line on stderr.
+for hook in c10 other; do
+  set +e; GF_TEST_INTERNAL_ERROR=$hook "$GF" info "$WORK/half" >/dev/null 2>"$WORK/err.txt"; rc=$?; set -e
+  [ "$rc" -eq 2 ] || fail "internal error ($hook) exited $rc, expected 2"
+  grep -q "^internal error: .*GF_TEST_INTERNAL_ERROR" "$WORK/err.txt" || fail "internal error message: $(cat "$WORK/err.txt")"
+done
+
 # Bad input: one clear message, exit code 1.
 expect_error "unknown command 'trian'" "$GF" trian
 expect_error "already exists" "$GF" train "${COMMON[@]}" --out "$WORK/run" --steps 10

@@ -13,19 +13,31 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 ARGS=(--config configs/mlp_mnist.json --data "$DATA" --set data.limit=1024
       --set log.every=10 --set log.checkpoint_every=10 --set log.sample_every=10 --threads 1)
 
-# launch2 OUT STEPS [extra...]: two ranks by hand (the variables torchrun would set).
+# ranks2 ARGS...: `ganforge train ARGS` as two ranks by hand (the variables torchrun would set);
+# fails unless both ranks exit 0. free_port's port can be taken by another process before rank
+# 0 binds it: then (and only then) it retries on a new port.
+ranks2() {
+  local attempt
+  for attempt in 1 2 3; do
+    local port; port=$(free_port)
+    local pids=() rc0=0 rc1=0
+    for r in 0 1; do
+      RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+        "$GF" train "$@" > "$WORK/rank$r.out" 2> "$WORK/rank$r.err" &
+      pids+=($!); PIDS+=($!)
+    done
+    wait "${pids[0]}" || rc0=$?
+    wait "${pids[1]}" || rc1=$?
+    [ "$rc0" -eq 0 ] && [ "$rc1" -eq 0 ] && return 0
+    grep -qi "address already in use" "$WORK/rank0.err" "$WORK/rank1.err" && continue
+    fail "rank 0 exited $rc0, rank 1 exited $rc1: $(cat "$WORK/rank0.err" "$WORK/rank1.err")"
+  done
+  fail "no free port for the rendezvous after 3 attempts"
+}
+# launch2 OUT STEPS [extra...]: a new two-rank run.
 launch2() {
   local out="$1" steps="$2"; shift 2
-  local port; port=$(free_port)
-  local pids=()
-  for r in 0 1; do
-    RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-      "$GF" train "${ARGS[@]}" --out "$out" --steps "$steps" "$@" \
-      > "$WORK/rank$r.out" 2> "$WORK/rank$r.err" &
-    pids+=($!); PIDS+=($!)
-  done
-  wait "${pids[0]}" || fail "rank 0 failed: $(cat "$WORK/rank0.err")"
-  wait "${pids[1]}" || fail "rank 1 failed: $(cat "$WORK/rank1.err")"
+  ranks2 "${ARGS[@]}" --out "$out" --steps "$steps" "$@"
 }
 # max |difference| of G's and D's weights between two checkpoints (python3-torch reads them).
 weight_diff() {
@@ -59,12 +71,7 @@ launch2 "$WORK/r21" 20
 d=$(weight_diff "$WORK/single/checkpoints/step_000030.ckpt" "$WORK/r21/checkpoints/step_000030.ckpt")
 below "$d" 1e-5 || fail "2 ranks then 1 process differs by $d"
 "$GF" train "${ARGS[@]}" --out "$WORK/r12" --steps 20 > /dev/null 2>&1
-port=$(free_port)
-for r in 0 1; do
-  RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-    "$GF" train --resume "$WORK/r12" --steps 30 > /dev/null 2>&1 & PIDS+=($!)
-done
-wait "${PIDS[-1]}" "${PIDS[-2]}" || fail "2-rank resume failed"
+ranks2 --resume "$WORK/r12" --steps 30
 d=$(weight_diff "$WORK/single/checkpoints/step_000030.ckpt" "$WORK/r12/checkpoints/step_000030.ckpt")
 below "$d" 1e-5 || fail "1 process then 2 ranks differs by $d"
 

@@ -74,10 +74,12 @@ TEST(Convergence, RingWganGp) {
 }
 
 TEST(Convergence, RingMinimaxIsRecorded) {
-  // The saturating loss may do worse; the numbers are recorded (XML report and the log).
+  // The saturating loss: recorded in docs/recipes.md at 8/8 modes, 84% of samples within 4 sigma.
+  // The bounds leave room for another CPU's rounding (a GAN's trajectory amplifies it) and still
+  // fail a collapsed run (1-4 modes, as plain BCE without R1 gives) or a blurred one.
   const RingQuality q = train_ring({"train.g_loss=minimax"}).quality;
-  EXPECT_GE(q.modes_covered, 0);
-  EXPECT_GE(q.high_quality, 0.0);
+  EXPECT_GE(q.modes_covered, 6);
+  EXPECT_GE(q.high_quality, 0.5);
 }
 
 TEST(Convergence, ConditionalRingFollowsTheLabel) {

@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
 #include "serve/api.h"
+#include "serve/batcher.h"
 #include "serve/prometheus.h"
 
 namespace gf::serve {
@@ -123,4 +128,49 @@ TEST(ServeMetrics, PrometheusTextCountsAndBuckets) {
 }
 
 }  // namespace
+// A generator whose first forward pass waits until released, recording every batch size.
+class GateGenerator : public Generator {
+ public:
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor&) override {
+    std::unique_lock<std::mutex> lock(mu);
+    sizes.push_back(z.size(0));
+    entered.notify_all();
+    if (sizes.size() == 1) released.wait(lock, [&] { return open; });
+    return z.narrow(1, 0, 1).reshape({z.size(0), 1, 1, 1}).clone();
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+    released.notify_all();
+  }
+  std::mutex mu;
+  std::condition_variable entered, released;
+  std::vector<int64_t> sizes;
+  bool open = false;
+};
+
+TEST(ServeBatcher, CoalescesWhatWaitsIntoOneForwardPass) {
+  auto g = std::make_shared<GateGenerator>();
+  serve::Batcher batcher("m", g, /*max_batch=*/10, /*max_queue=*/16, nullptr);
+  auto first = batcher.submit(torch::full({2, 4}, 1.0f), {});
+  {
+    // The worker holds the first job inside forward(); the next ones queue up behind it.
+    std::unique_lock<std::mutex> lock(g->mu);
+    g->entered.wait(lock, [&] { return !g->sizes.empty(); });
+  }
+  std::vector<std::shared_ptr<serve::GenerationJob>> waiting;
+  for (int i = 0; i < 5; ++i) waiting.push_back(batcher.submit(torch::full({3, 4}, 10.0f + i), {}));
+  EXPECT_EQ(batcher.depth(), 5u);
+  g->release();
+  EXPECT_EQ(first->future.get().size(0), 2);
+  // 3 + 3 + 3 fit in max_batch 10 together, the rest in the next pass: 2 passes for 5 requests.
+  for (int i = 0; i < 5; ++i) {
+    auto out = waiting[i]->future.get();
+    ASSERT_EQ(out.size(0), 3);
+    EXPECT_EQ(out[0].item<float>(), 10.0f + i) << "request " << i << " got another's images";
+  }
+  batcher.shutdown();
+  EXPECT_EQ(g->sizes, (std::vector<int64_t>{2, 9, 6}));
+}
+
 }  // namespace gf::serve
