@@ -24,7 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// "a,[1,2],b" -> {"a", "[1,2]", "b"}: commas inside brackets or quotes belong to the value.
+// "a,[1,2],\"b,c\"" -> {"a", "[1,2]", "b,c"}: commas inside brackets or double quotes belong to
+// the value; a value wholly in double quotes loses them (a string with commas, like
+// train.augment's "translation,cutout").
 std::vector<std::string> split_values(const std::string& text) {
   std::vector<std::string> out;
   std::string cur;
@@ -42,6 +44,9 @@ std::vector<std::string> split_values(const std::string& text) {
     }
   }
   out.push_back(cur);
+  for (auto& v : out) {
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  }
   return out;
 }
 

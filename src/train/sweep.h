@@ -14,8 +14,9 @@
 namespace gf {
 
 struct SweepRequest {
-  std::string config_path;             // preset every setting starts from
-  std::vector<std::string> grid;       // "train.lr_g=1e-4,2e-4" (commas inside [] are kept)
+  std::string config_path;  // preset every setting starts from
+  // "train.lr_g=1e-4,2e-4"; commas inside [] or "" belong to a value ("a,b" loses its quotes)
+  std::vector<std::string> grid;
   std::vector<std::string> overrides;  // --set, applied to every setting before its values
   std::string data_dir;                // --data DIR for every setting
   std::string out;                     // sweep directory; empty: runs/sweep-<config name>

@@ -25,6 +25,10 @@ TEST(Sweep, ExpandsEveryCombinationLastAxisFastest) {
   EXPECT_EQ(s[0].id, "01-lr_g=1e-4-g_hidden=_8_16_");
   EXPECT_EQ(s[3].id, "04-lr_g=2e-4-g_hidden=_32_");
   EXPECT_EQ(expand_grid({}).size(), 1u) << "no grid: the config as is";
+  const auto q = expand_grid({"train.augment=\"translation,cutout\",translation"});
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].assignments[0], "train.augment=translation,cutout");
+  EXPECT_EQ(q[1].assignments[0], "train.augment=translation");
   for (const char* bad : {"train.lr_g", "=1,2", "train.lr_g=", "train.lr_g=1,,2"}) {
     EXPECT_NE(test::error_of([&] { expand_grid({bad}); }).find("--grid"), std::string::npos) << bad;
   }
