@@ -216,4 +216,19 @@ expect_error "training diverged" "$GF" train --config configs/gaussian_ring.json
   --set train.optimizer=sgd --set train.lr_d=9.9 --set train.lr_g=9.9 --set train.r1_gamma=0 \
   --set log.checkpoint_every=2 --set train.on_nan=rollback --steps 1000
 [ "$(grep -c "rolled back to" "$WORK/rb/log.txt")" -eq 3 ] || fail "expected 3 rollbacks in log.txt"
+# --time: a wall-clock budget replaces the preset's length; it is recorded and reported.
+"$GF" train --config configs/gaussian_ring.json --time 2s --threads 1 --out "$WORK/budget" > "$WORK/budget.txt" 2>&1
+grep -q '"time_budget": "2s"' "$WORK/budget/config.json" || fail "--time not recorded in config.json"
+grep -q "time budget 2s: [0-9]* steps" "$WORK/budget/log.txt" || fail "the budget's steps are not logged"
+expect_error "excludes" "$GF" train --config configs/gaussian_ring.json --time 2s --steps 5 --out "$WORK/b2"
+expect_error "is not a duration" "$GF" train --config configs/gaussian_ring.json --time 2minutes --out "$WORK/b3"
+
+# Every preset trains a couple of steps (on a slice of its data; --steps replaces time budgets).
+for cfg in configs/*.json; do
+  name=$(basename "$cfg" .json)
+  "$GF" train --config "$cfg" --set data.limit=256 --set eval.every=0 --set log.every=1 \
+    --steps 2 --threads 1 --out "$WORK/preset_$name" > "$WORK/preset.txt" 2>&1 ||
+    fail "preset $name does not train: $(tail -3 "$WORK/preset.txt")"
+  [ "$(wc -l < "$WORK/preset_$name/metrics.jsonl")" -eq 2 ] || fail "preset $name: expected 2 metrics lines"
+done
 echo "integration.cli: all checks passed"
