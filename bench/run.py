@@ -290,7 +290,7 @@ def write_markdown(m, rows, scaling):
              "that, the DCGAN's (convolutions per sample anyway) does not.\n")
     L.append("\nThreads: one by default; README (Performance defaults) has the 1 vs 2 thread "
              "measurements per model and batch.\n")
-    for name in ("profile", "bf16", "cuda", "serve", "emoji"):
+    for name in ("profile", "bf16", "cuda", "serve", "emoji", "resnet"):
         L.append(kept_section(os.path.join(ROOT, "BENCHMARKS.md"), name))
     open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write("\n".join(L) + "\n")
 
