@@ -113,7 +113,16 @@ nlohmann::json train_and_evaluate(const SweepRequest& r, const SweepSetting& s,
   t.threads = r.threads;
   try {
     const TrainResult tr = run_training(t);
-    row["samples"] = fs::relative(tr.samples, fs::path(run_dir).parent_path()).string();
+    // The last grid (a resumed setting that had nothing left to train wrote none this time).
+    std::string grid = tr.samples;
+    if (grid.empty()) {
+      for (const auto& e : fs::directory_iterator(fs::path(run_dir) / "samples")) {
+        if (e.path().extension() == ".png" && e.path().string() > grid) grid = e.path().string();
+      }
+    }
+    if (!grid.empty()) {
+      row["samples"] = fs::relative(grid, fs::path(run_dir).parent_path()).string();
+    }
     const auto last = read_jsonl((fs::path(run_dir) / "metrics.jsonl").string());
     row["steps"] = last.empty() ? 0 : last.back().value("step", int64_t{0});
     row["train_s"] = last.empty() ? 0.0 : last.back().value("time_s", 0.0);

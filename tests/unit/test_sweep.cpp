@@ -106,7 +106,11 @@ TEST(Sweep, TrainsEvaluatesRanksAndResumesWithoutRerunningFinishedSettings) {
   EXPECT_EQ(fs::last_write_time(untouched), mtime) << "a finished setting was rerun";
   EXPECT_NE(read_file(third + "/log.txt").find("resumed from"), std::string::npos)
       << "the started setting resumes from its checkpoint";
-  EXPECT_EQ(again.rows.size(), 4u);
+  ASSERT_EQ(again.rows.size(), 4u);
+  for (const auto& row : again.rows) {
+    ASSERT_TRUE(row.contains("samples")) << row.dump();
+    EXPECT_TRUE(fs::exists(fs::path(again.dir) / row["samples"].get<std::string>()));
+  }
 
   // --only runs the named settings; the others stay pending.
   SweepRequest part = r;
