@@ -39,6 +39,9 @@ std::vector<std::string> flag_overrides(const TrainRequest& r) {
   if (!r.data_dir.empty() && dataset_kind_of(r.data_dir) == "folder") {
     o.push_back("data.dataset=folder");
   }
+  // A preset's test folder belongs to the preset's data, not to the one --data names (a --set
+  // data.test_dir=..., applied after, still wins).
+  if (!r.data_dir.empty()) o.push_back("data.test_dir=");
   o.insert(o.end(), r.overrides.begin(), r.overrides.end());
   if (!r.data_dir.empty()) o.push_back("data.dir=" + r.data_dir);
   // --steps and --epochs replace a preset's time budget, as --time replaces its length.

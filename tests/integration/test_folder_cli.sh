@@ -32,8 +32,9 @@ grep -q "images:   120 readable of 120" "$WORK/inspect.txt" || fail "inspect cou
 grep -qE "flags +40" "$WORK/inspect.txt" || fail "inspect per class"
 grep -q "ignored:  .txt: 1" "$WORK/inspect.txt" || fail "inspect ignored files"
 
-# --data DIR with a folder of images reads it as one, whatever the preset's dataset.
-TRAIN=(--config configs/emoji_32.json --set data.test_dir= --set model.g_channels=16
+# --data DIR with a folder of images reads it as one, whatever the preset's dataset, and the
+# preset's own test folder (data/emoji-test) does not follow it.
+TRAIN=(--config configs/emoji_32.json --set model.g_channels=16
        --set model.d_channels=16 --set log.sample_every=20 --set log.checkpoint_every=20
        --set eval.every=0 --threads 1)
 "$GF" train "${TRAIN[@]}" --data "$D" --out "$WORK/run" --steps 20 > "$WORK/train.txt" 2>&1 ||
@@ -43,6 +44,7 @@ import json, struct, sys
 run = sys.argv[1]
 cfg = json.load(open(run + "/config.json"))
 assert cfg["data"]["dataset"] == "folder", cfg["data"]
+assert cfg["data"]["test_dir"] == "", cfg["data"]
 assert cfg["model"]["out_shape"] == [3, 32, 32], cfg["model"]["out_shape"]
 assert cfg["model"]["class_names"] == ["flags", "food-drink", "smileys-emotion"], cfg["model"]
 png = open(run + "/samples/step_000020.png", "rb").read()
