@@ -36,8 +36,6 @@ Dataset from_pixels(const std::string& name, const torch::Tensor& pixels,
                     : !classes.empty() ? static_cast<int64_t>(classes.size())
                                        : d.y.max().item<int64_t>() + 1;
     d.class_names = std::move(classes);
-    log_info("data: ", name, ": ", d.y.size(0), " labelled images, ", d.num_classes, " classes (",
-             torch::bincount(d.y).gt(0).sum().item<int64_t>(), " of them present)");
   }
   return d;
 }

@@ -235,8 +235,12 @@ TrainResult run_training(const TrainRequest& request) {
     }
   }
   log_info("run ", run_dir, ": ", config.model.arch, " on ", data.name, " (", data.size(),
-           " samples), batch ", config.train.batch, ", ", trainer.batches_per_epoch(),
-           " batches/epoch, ",
+           " samples",
+           data.y.defined()
+               ? concat(", ", data.num_classes, " classes, ",
+                        torch::bincount(data.y).gt(0).sum().item<int64_t>(), " of them with images")
+               : std::string(),
+           "), batch ", config.train.batch, ", ", trainer.batches_per_epoch(), " batches/epoch, ",
            budget.enabled()
                ? concat("time budget ", format_budget(budget_s), " (", fixed(budget.used(0), 1),
                         " s used; the length is planned after ", "a warm-up)")
