@@ -7,7 +7,8 @@ DEMO_CONFIG ?= configs/cgan_mnist.json
 DEMO_RUN ?= runs/demo
 DEMO_N ?= 100
 
-.PHONY: all deps data build demo test evaluators bench bench-serve profile format clean
+.PHONY: all deps data build demo test evaluators bench bench-serve profile format clean \
+	experiment-augment experiment-repair
 
 all: build
 
@@ -50,6 +51,13 @@ profile:
 
 bench-serve: build
 	@/usr/bin/python3 bench/serve_bench.py
+
+# The applications' measurements (docs/applications.md; long, never part of `make test`).
+experiment-augment: evaluators
+	@bash scripts/experiment_augment.sh
+
+experiment-repair: evaluators
+	@bash scripts/experiment_repair.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

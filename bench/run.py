@@ -195,6 +195,9 @@ def main():
     json.dump({"machine": machine, "rows": rows, "scaling": scaling, "raw": results},
               open(os.path.join(ROOT, "bench", "results.json"), "w"), indent=1)
     write_svg(scaling)
+    # ONNX Runtime's generation rate beside LibTorch's: its own section of BENCHMARKS.md.
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "onnx_bench.py")], cwd=ROOT,
+                   check=True)
     write_markdown(machine, rows, scaling)
 
 
@@ -290,7 +293,7 @@ def write_markdown(m, rows, scaling):
              "that, the DCGAN's (convolutions per sample anyway) does not.\n")
     L.append("\nThreads: one by default; README (Performance defaults) has the 1 vs 2 thread "
              "measurements per model and batch.\n")
-    for name in ("profile", "bf16", "cuda", "serve", "emoji", "resnet"):
+    for name in ("profile", "bf16", "cuda", "serve", "emoji", "resnet", "onnx"):
         L.append(kept_section(os.path.join(ROOT, "BENCHMARKS.md"), name))
     open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write("\n".join(L) + "\n")
 

@@ -6,6 +6,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libgloo-dev libopenblas0-pthread
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libstb-dev zlib1g-dev
+  libonnx-dev libprotobuf-dev
   libgtest-dev libbenchmark-dev
   python3-torch dataset-fashion-mnist
   chromium wrk curl

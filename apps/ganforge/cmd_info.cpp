@@ -15,27 +15,6 @@ Action add_report(CLI::App& app) {
   return [dir] { std::printf("wrote %s\n", write_report(*dir).c_str()); };
 }
 
-Action add_export(CLI::App& app) {
-  struct Options {
-    std::string checkpoint, format = "safetensors", out;
-    bool no_ema = false;
-  };
-  auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("export", "write the generator for other runtimes");
-  cmd->add_option("checkpoint", o->checkpoint, "checkpoint file or run directory")->required();
-  cmd->add_option("--format", o->format, "safetensors")->check(CLI::IsMember({"safetensors"}));
-  cmd->add_option("--out,-o", o->out, "output file")->required();
-  cmd->add_flag("--no-ema", o->no_ema, "export the raw G even when an EMA G exists");
-  return [o] {
-    const LoadedGenerator g = load_generator(o->checkpoint, "cpu", !o->no_ema);
-    export_safetensors(g, o->out);
-    std::printf(
-        "wrote %s (%s generator, step %lld, %lld tensors)\n", o->out.c_str(), g.ema ? "EMA" : "raw",
-        static_cast<long long>(g.meta.value("step", int64_t{0})),
-        static_cast<long long>(g.g->named_parameters().size() + g.g->named_buffers().size()));
-  };
-}
-
 Action add_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);

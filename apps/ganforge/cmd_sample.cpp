@@ -2,12 +2,13 @@
 #include <filesystem>
 #include <memory>
 
+#include "apply/project.h"
 #include "commands.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/runtime.h"
 #include "data/dataset.h"
-#include "data/idx.h"
+#include "data/idx_pair.h"
 #include "io/image.h"
 #include "models/generator_file.h"
 #include "models/sampler.h"
@@ -25,63 +26,98 @@ struct SampleOptions {
   std::string device = "cpu";
   bool no_ema = false;
   std::vector<std::string> labels;  // one per image, or one for all: indices or class names
+  std::string latent;               // images from these latents (project's LATENT.json)
+  std::string walk_to;              // a walk to this LATENT.json's first latent (and class)
+  std::string walk_to_class;        // a walk to this class (blending the class embeddings)
 };
+
+// Labels from --label/--labels for n images (undefined when none were given).
+torch::Tensor requested_labels(const SampleOptions& o, const LoadedGenerator& model, int64_t n) {
+  if (o.labels.empty()) return {};
+  GF_CHECK(model.spec.is_conditional(), model.path,
+           " holds an unconditional model; --label/--labels need a conditional one");
+  GF_CHECK(o.labels.size() == 1 || static_cast<int64_t>(o.labels.size()) == n,
+           "--labels needs one label per image (", n, ") or a single label, got ", o.labels.size());
+  std::vector<int64_t> indices;
+  for (const auto& l : o.labels) indices.push_back(model.spec.class_index(l, model.path));
+  auto labels = torch::tensor(indices, torch::kInt64);
+  return o.labels.size() == 1 ? labels.expand({n}).contiguous() : labels;
+}
+
+// A walk of o.n frames from the first --latent (or image 0 of --seed) to --walk-to's latent
+// and/or --walk-to-class: the latents by slerp, the classes by blending their embeddings.
+// Returns the images; `labels` gets the class weights (undefined for unconditional models).
+torch::Tensor walk(const SampleOptions& o, LoadedGenerator& model, torch::Tensor& labels) {
+  const ModelSpec& spec = model.spec;
+  LatentSet from = o.latent.empty() ? LatentSet{seeded_latents(spec, o.seed, 0, 1), {}}
+                                    : read_latents(o.latent, spec);
+  if (spec.is_conditional() && !from.labels.defined()) {
+    from.labels =
+        o.labels.empty() ? torch::zeros({1}, torch::kInt64) : requested_labels(o, model, 1);
+  }
+  auto z_to = from.z[0];
+  int64_t class_to = spec.is_conditional() ? from.labels[0].item<int64_t>() : -1;
+  if (!o.walk_to.empty()) {
+    const LatentSet to = read_latents(o.walk_to, spec);
+    z_to = to.z[0];
+    if (to.labels.defined()) class_to = to.labels[0].item<int64_t>();
+  }
+  if (!o.walk_to_class.empty()) {
+    GF_CHECK(spec.is_conditional(), "--walk-to-class needs a conditional model");
+    class_to = spec.class_index(o.walk_to_class, model.path);
+  }
+  const auto z = walk_between(spec, from.z[0], z_to, o.n);
+  if (spec.is_conditional()) {
+    labels = class_blend(spec, from.labels[0].item<int64_t>(), class_to, o.n);
+  }
+  return generate_from_latents(*model.g, spec, z, labels, o.batch);
+}
 
 void run_sample(const SampleOptions& o) {
   set_threads(static_cast<int>(o.threads));
   LoadedGenerator model = load_generator(o.checkpoint, o.device, !o.no_ema);
-  torch::Tensor labels;
-  if (!o.labels.empty()) {
-    GF_CHECK(model.spec.is_conditional(), model.path,
-             " holds an unconditional model; --label/--labels need a conditional one");
-    GF_CHECK(o.labels.size() == 1 || static_cast<int64_t>(o.labels.size()) == o.n,
-             "--labels needs one label per image (", o.n, ") or a single label, got ",
-             o.labels.size());
-    std::vector<int64_t> indices;
-    for (const auto& l : o.labels) indices.push_back(model.spec.class_index(l, model.path));
-    labels = torch::tensor(indices, torch::kInt64);
-    if (o.labels.size() == 1) labels = labels.expand({o.n}).contiguous();
-  } else if (model.spec.is_conditional()) {
-    labels = default_labels(model.spec, 0, o.n);
+  torch::Tensor labels, images;
+  int64_t nrow = 0;  // grid columns: one class per column, or one row for a walk
+  if (!o.walk_to.empty() || !o.walk_to_class.empty()) {
+    images = walk(o, model, labels);
+    nrow = o.n;
+  } else if (!o.latent.empty()) {
+    // The images a projection found, bit for bit: its latents and classes (or --label).
+    LatentSet set = read_latents(o.latent, model.spec);
+    labels = o.labels.empty() ? set.labels : requested_labels(o, model, set.z.size(0));
+    images = generate_from_latents(*model.g, model.spec, set.z, labels, o.batch);
+  } else {
+    labels = requested_labels(o, model, o.n);
+    if (!labels.defined() && model.spec.is_conditional()) {
+      labels = default_labels(model.spec, 0, o.n);
+      nrow = model.spec.num_classes;
+    }
+    images = generate(*model.g, model.spec, static_cast<uint64_t>(o.seed), o.n, o.batch, 0, labels);
   }
-  auto images =
-      generate(*model.g, model.spec, static_cast<uint64_t>(o.seed), o.n, o.batch, 0, labels);
+  const int64_t n = images.size(0);
   const bool is_image = images.dim() == 4;
   if (ends_with(o.out, ".png")) {
-    const bool by_class = model.spec.is_conditional() && o.labels.empty();
-    write_png(o.out, samples_picture(images, {}, by_class ? model.spec.num_classes : 0));
-  } else if (ends_with(o.out, ".idx") || ends_with(o.out, ".idx.gz")) {
-    // One channel: N x H x W (idx3, as MNIST); colour: N x H x W x C (idx4, channels last).
+    write_png(o.out, samples_picture(images, {}, nrow));
+  } else if (is_idx_pair_path(o.out)) {
     GF_CHECK(is_image, "idx output needs an image model; ", model.path,
              " generates samples of shape ", images.sizes().slice(1));
-    auto pixels = images.size(1) == 1 ? unit_to_pixels(images).squeeze(1).contiguous()
-                                      : unit_to_pixels(images).permute({0, 2, 3, 1}).contiguous();
-    IdxArray arr;
-    arr.dims = pixels.sizes().vec();
-    arr.data.assign(pixels.data_ptr<uint8_t>(), pixels.data_ptr<uint8_t>() + pixels.numel());
-    write_idx(o.out, arr);
-    if (labels.defined()) {
-      // Labels beside the images, as MNIST pairs them: x.idx -> x.labels.idx.
-      const std::string base = o.out.substr(0, o.out.rfind(".idx"));
-      IdxArray lab;
-      lab.dims = {o.n};
-      auto l8 = labels.to(torch::kUInt8).contiguous();
-      lab.data.assign(l8.data_ptr<uint8_t>(), l8.data_ptr<uint8_t>() + o.n);
-      write_idx(base + ".labels" + o.out.substr(base.size()), lab);
-    }
+    // Labels beside the images, as MNIST pairs them: x.idx -> x.labels.idx.
+    // A class walk's blends have no single label: no labels file then.
+    write_idx_pair(o.out, unit_to_pixels(images).permute({0, 2, 3, 1}),
+                   labels.defined() && !labels.is_floating_point() ? labels : torch::Tensor());
   } else {
     GF_CHECK(is_image, "a directory of PNGs needs an image model; use a .png path for a plot");
     std::filesystem::create_directories(o.out);
     auto pixels = unit_to_pixels(images).permute({0, 2, 3, 1}).contiguous();
-    for (int64_t i = 0; i < o.n; ++i) {
+    for (int64_t i = 0; i < n; ++i) {
       char name[64];
       std::snprintf(name, sizeof name, "seed%lld_%06lld.png", static_cast<long long>(o.seed),
                     static_cast<long long>(i));
       write_png((std::filesystem::path(o.out) / name).string(), pixels[i]);
     }
   }
-  std::printf("wrote %lld samples (seed %lld, step %lld of %s) to %s\n",
-              static_cast<long long>(o.n), static_cast<long long>(o.seed),
+  std::printf("wrote %lld samples (seed %lld, step %lld of %s) to %s\n", static_cast<long long>(n),
+              static_cast<long long>(o.seed),
               static_cast<long long>(model.meta.at("step").get<int64_t>()), model.path.c_str(),
               o.out.c_str());
 }
@@ -106,6 +142,12 @@ Action add_sample(CLI::App& app) {
                      ->delimiter(',');
   cmd->add_option("--label", o->labels, "one class for every image (index or name)")
       ->excludes(labels);
+  cmd->add_option("--latent", o->latent,
+                  "LATENT.json (from `project`): its images exactly, or a walk's start");
+  cmd->add_option("--walk-to", o->walk_to,
+                  "LATENT.json: a walk of n frames from --latent (or image 0 of --seed) to it");
+  cmd->add_option("--walk-to-class", o->walk_to_class,
+                  "a walk of n frames that blends the start's class into this one");
   return [o] { run_sample(*o); };
 }
 

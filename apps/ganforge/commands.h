@@ -22,5 +22,7 @@ Action add_eval(CLI::App& app);
 Action add_classifier(CLI::App& app);
 Action add_dataset(CLI::App& app);
 Action add_sweep(CLI::App& app);
+Action add_project(CLI::App& app);
+Action add_repair(CLI::App& app);
 
 }  // namespace gf::cli

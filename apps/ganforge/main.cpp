@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   actions["classifier"] = gf::cli::add_classifier(app);
   actions["dataset"] = gf::cli::add_dataset(app);
   actions["sweep"] = gf::cli::add_sweep(app);
+  actions["project"] = gf::cli::add_project(app);
+  actions["repair"] = gf::cli::add_repair(app);
 
   if (argc > 1 && argv[1][0] != '-' && actions.count(argv[1]) == 0) {
     std::vector<std::string> names;

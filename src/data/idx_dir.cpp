@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "data/idx.h"
+#include "data/idx_pair.h"
 
 namespace gf {
 namespace {
@@ -122,20 +123,14 @@ void write_idx_split(const std::string& dir, const std::string& split, const Idx
   GF_CHECK(data.pixels.dim() == 4 && data.pixels.scalar_type() == torch::kUInt8,
            "write_idx_split needs uint8 [N, H, W, C] pixels");
   fs::create_directories(dir);
-  auto px = data.pixels.contiguous();
-  IdxArray images;
-  images.dims = px.sizes().vec();
-  images.data.assign(px.data_ptr<uint8_t>(), px.data_ptr<uint8_t>() + px.numel());
-  write_idx((fs::path(dir) / (prefix(split) + "-images-idx4-ubyte")).string(), images);
+  write_idx((fs::path(dir) / (prefix(split) + "-images-idx4-ubyte")).string(),
+            idx_array_of(data.pixels));
   if (data.labels.defined()) {
     GF_CHECK(data.labels.numel() == 0 || (data.labels.min().item<int64_t>() >= 0 &&
                                           data.labels.max().item<int64_t>() < 256),
              "idx labels must be 0..255");
-    auto l = data.labels.to(torch::kUInt8).contiguous();
-    IdxArray labels;
-    labels.dims = {l.size(0)};
-    labels.data.assign(l.data_ptr<uint8_t>(), l.data_ptr<uint8_t>() + l.numel());
-    write_idx((fs::path(dir) / (prefix(split) + "-labels-idx1-ubyte")).string(), labels);
+    write_idx((fs::path(dir) / (prefix(split) + "-labels-idx1-ubyte")).string(),
+              idx_array_of(data.labels.to(torch::kUInt8)));
   }
   if (!data.classes.empty()) {
     std::string text;

@@ -6,11 +6,24 @@ namespace gf {
 
 void check_labels(const ModelSpec& spec, const torch::Tensor& labels, int64_t n) {
   if (!spec.is_conditional()) return;
+  if (labels.defined() && labels.is_floating_point()) {
+    GF_CHECK(labels.dim() == 2 && labels.size(0) == n && labels.size(1) == spec.num_classes,
+             "class weights must be one row of ", spec.num_classes, " per sample");
+    GF_CHECK(n == 0 || (labels.isfinite().all().item<bool>() && labels.min().item<double>() >= 0 &&
+                        (labels.sum(1) - 1).abs().max().item<double>() < 1e-4),
+             "class weights must be non-negative and sum to 1 per sample");
+    return;
+  }
   GF_CHECK(labels.defined() && labels.dim() == 1 && labels.size(0) == n,
            "a conditional model needs one label per sample");
   GF_CHECK(n == 0 || (labels.min().item<int64_t>() >= 0 &&
                       labels.max().item<int64_t>() < spec.num_classes),
            "labels must be in [0, ", spec.num_classes, ")");
+}
+
+torch::Tensor embed_classes(torch::nn::Embedding& embed, const torch::Tensor& labels) {
+  if (!labels.is_floating_point()) return embed->forward(labels);
+  return labels.to(embed->weight.dtype()).matmul(embed->weight);
 }
 
 GeneratorInput::GeneratorInput(const ModelSpec& spec) : size_(spec.z_dim) {
@@ -22,7 +35,7 @@ GeneratorInput::GeneratorInput(const ModelSpec& spec) : size_(spec.z_dim) {
 
 torch::Tensor GeneratorInput::forward(const torch::Tensor& z, const torch::Tensor& labels) {
   if (!embed_) return z;
-  return torch::cat({z, embed_->forward(labels)}, 1);
+  return torch::cat({z, embed_classes(embed_, labels)}, 1);
 }
 
 DiscriminatorHead::DiscriminatorHead(const ModelSpec& spec, int64_t features)

@@ -48,7 +48,13 @@ class DiscriminatorLabelInput : public torch::nn::Module {
   torch::nn::Embedding embed_{nullptr};
 };
 
-// Throws gf::Error when a conditional model gets no labels or labels out of range.
+// Labels are int64 class indices [N], or float class weights [N, num_classes]: a blend of classes
+// whose embedding is the weighted sum of theirs (a 3 that turns into an 8 along a walk).
+// Throws gf::Error when a conditional model gets no labels, labels out of range, or weights that
+// are negative or do not sum to 1.
 void check_labels(const ModelSpec& spec, const torch::Tensor& labels, int64_t n);
+
+// The class embedding of labels in either form above.
+torch::Tensor embed_classes(torch::nn::Embedding& embed, const torch::Tensor& labels);
 
 }  // namespace gf

@@ -185,7 +185,7 @@ torch::Tensor ResnetGenerator::forward(const torch::Tensor& z, const torch::Tens
 }
 
 torch::Tensor ResnetGenerator::forward_batch(const torch::Tensor& z, const torch::Tensor& labels) {
-  const auto e = embed_ ? embed_(labels) : torch::Tensor();
+  const auto e = embed_ ? embed_classes(embed_, labels) : torch::Tensor();
   auto h = project_(z).view({z.size(0), channels_, base_, base_});
   for (auto& block : blocks_) h = block(h, e);
   h = out_(torch::relu(bn_(h)));

@@ -37,9 +37,17 @@ torch::Tensor truncate_latents(torch::Tensor z, double psi) {
 }
 
 torch::Tensor walk_latents(const ModelSpec& spec, uint64_t seed_a, uint64_t seed_b, int64_t steps) {
+  return walk_between(spec, seeded_latents(spec, seed_a, 0, 1)[0],
+                      seeded_latents(spec, seed_b, 0, 1)[0], steps);
+}
+
+torch::Tensor walk_between(const ModelSpec& spec, const torch::Tensor& za, const torch::Tensor& zb,
+                           int64_t steps) {
   GF_CHECK(steps >= 2, "a latent walk needs at least 2 steps, got ", steps);
-  const auto a = seeded_latents(spec, seed_a, 0, 1)[0].to(torch::kFloat64);
-  const auto b = seeded_latents(spec, seed_b, 0, 1)[0].to(torch::kFloat64);
+  GF_CHECK(za.numel() == spec.z_dim && zb.numel() == spec.z_dim, "a walk's ends must be ",
+           spec.z_dim, " numbers");
+  const auto a = za.reshape({spec.z_dim}).to(torch::kFloat64);
+  const auto b = zb.reshape({spec.z_dim}).to(torch::kFloat64);
   const auto t = torch::linspace(0.0, 1.0, steps, torch::kFloat64).unsqueeze(1);
   if (spec.latent == "uniform") return (a + t * (b - a)).to(torch::kFloat32);
   const double cos_omega = std::clamp((a.dot(b) / (a.norm() * b.norm())).item<double>(), -1.0, 1.0);
@@ -48,6 +56,18 @@ torch::Tensor walk_latents(const ModelSpec& spec, uint64_t seed_a, uint64_t seed
   const auto wa = torch::sin((1.0 - t) * omega) / std::sin(omega);
   const auto wb = torch::sin(t * omega) / std::sin(omega);
   return (wa * a + wb * b).to(torch::kFloat32);
+}
+
+torch::Tensor class_blend(const ModelSpec& spec, int64_t from, int64_t to, int64_t steps) {
+  GF_CHECK(spec.is_conditional(), "a class walk needs a conditional model");
+  GF_CHECK(steps >= 2, "a class walk needs at least 2 steps, got ", steps);
+  GF_CHECK(from >= 0 && from < spec.num_classes && to >= 0 && to < spec.num_classes,
+           "classes must be in [0, ", spec.num_classes, ")");
+  const auto t = torch::linspace(0.0, 1.0, steps, torch::kFloat32);
+  auto w = torch::zeros({steps, spec.num_classes}, torch::kFloat32);
+  w.select(1, from) += 1 - t;
+  w.select(1, to) += t;
+  return w;
 }
 
 torch::Tensor random_latents(const ModelSpec& spec, int64_t n, at::Generator& gen,
@@ -62,8 +82,15 @@ torch::Tensor default_labels(const ModelSpec& spec, int64_t start, int64_t n) {
 
 torch::Tensor generate(Generator& g, const ModelSpec& spec, uint64_t seed, int64_t n, int64_t batch,
                        int64_t start, torch::Tensor labels) {
-  GF_CHECK(batch >= 1, "batch must be positive");
   if (spec.is_conditional() && !labels.defined()) labels = default_labels(spec, start, n);
+  return generate_from_latents(g, spec, seeded_latents(spec, seed, start, n), labels, batch);
+}
+
+torch::Tensor generate_from_latents(Generator& g, const ModelSpec& spec, const torch::Tensor& z,
+                                    const torch::Tensor& labels, int64_t batch) {
+  GF_CHECK(batch >= 1, "batch must be positive");
+  GF_CHECK(z.dim() == 2 && z.size(1) == spec.z_dim, "latents must be [n, ", spec.z_dim, "]");
+  const int64_t n = z.size(0);
   check_labels(spec, labels, n);
   torch::NoGradGuard no_grad;
   const bool was_training = g.is_training();
@@ -74,9 +101,9 @@ torch::Tensor generate(Generator& g, const ModelSpec& spec, uint64_t seed, int64
   auto out = torch::empty(shape, torch::kFloat32);
   for (int64_t i = 0; i < n; i += batch) {
     const int64_t m = std::min(batch, n - i);
-    auto z = seeded_latents(spec, seed, start + i, m).to(device);
-    auto y = labels.defined() ? labels.narrow(0, i, m).to(device) : torch::Tensor();
-    out.narrow(0, i, m).copy_(g.forward(z, y).to(torch::kCPU, torch::kFloat32));
+    auto zi = z.narrow(0, i, m).to(device, torch::kFloat32);
+    auto y = spec.is_conditional() ? labels.narrow(0, i, m).to(device) : torch::Tensor();
+    out.narrow(0, i, m).copy_(g.forward(zi, y).to(torch::kCPU, torch::kFloat32));
   }
   g.train(was_training);
   return out;

@@ -1,6 +1,7 @@
 #include "serve/api.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "core/names.h"
@@ -14,7 +15,38 @@ using nlohmann::json;
   throw ApiError(400, "invalid_request", message);
 }
 
-// An integer field within [lo, hi]; JSON floats, strings and booleans are refused, not coerced.
+constexpr size_t kMaxLatentSize = 4096;
+
+void parse_walk(const json& w, GenerateRequest& r, const Limits& limits) {
+  if (!w.is_object()) {
+    r.walk_to =
+        static_cast<uint64_t>(integer_field(json{{"walk_to", w}}, "walk_to", 0, limits.max_seed));
+    return;
+  }
+  for (const auto& item : w.items()) {
+    if (item.key() != "latent" && item.key() != "label")
+      bad(concat("unknown field 'walk_to.", item.key(), "'; valid: latent, label"));
+  }
+  if (w.empty()) bad("'walk_to' needs a 'latent', a 'label' or both");
+  if (w.contains("latent")) r.walk_to_latent = latent_field(w["latent"], "walk_to.latent");
+  if (w.contains("label")) r.walk_to_label = integer_field(w, "label", 0, INT64_MAX);
+}
+
+}  // namespace
+
+std::vector<float> latent_field(const json& v, const std::string& what) {
+  if (!v.is_array() || v.empty() || v.size() > kMaxLatentSize)
+    bad(concat("'", what, "' must be a list of 1 to ", kMaxLatentSize, " numbers"));
+  std::vector<float> z;
+  z.reserve(v.size());
+  for (const auto& x : v) {
+    if (!x.is_number() || !std::isfinite(x.get<double>()))
+      bad(concat("'", what, "' must hold finite numbers only"));
+    z.push_back(x.get<float>());
+  }
+  return z;
+}
+
 int64_t integer_field(const json& body, const char* key, int64_t lo, int64_t hi) {
   const json& v = body.at(key);
   if (v.is_number_unsigned()) {
@@ -29,8 +61,6 @@ int64_t integer_field(const json& body, const char* key, int64_t lo, int64_t hi)
   if (i < lo || i > hi) bad(concat("'", key, "' must be in ", lo, "..", hi, ", got ", i));
   return i;
 }
-
-}  // namespace
 
 std::string error_body(const std::string& code, const std::string& message) {
   return json{{"error", {{"code", code}, {"message", message}}}}.dump();
@@ -55,8 +85,8 @@ GenerateRequest parse_generate_request(const std::string& body,
     throw ApiError(400, "invalid_json", concat("the body is not valid JSON (", e.what(), ")"));
   }
   if (!j.is_object()) bad("the body must be a JSON object");
-  static const std::vector<std::string> kKeys = {"model",      "n",      "seed",   "labels",
-                                                 "truncation", "format", "walk_to"};
+  static const std::vector<std::string> kKeys = {"model",      "n",      "seed",    "labels",
+                                                 "truncation", "format", "walk_to", "latent"};
   for (const auto& item : j.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), item.key()) == kKeys.end())
       bad(concat("unknown field '", item.key(), "'; valid: ", join_names(kKeys)));
@@ -78,8 +108,24 @@ GenerateRequest parse_generate_request(const std::string& body,
     r.seed = static_cast<uint64_t>(integer_field(j, "seed", 0, limits.max_seed));
     r.seed_given = true;
   }
-  if (j.contains("walk_to"))
-    r.walk_to = static_cast<uint64_t>(integer_field(j, "walk_to", 0, limits.max_seed));
+  if (j.contains("walk_to")) parse_walk(j["walk_to"], r, limits);
+  if (j.contains("latent")) {
+    const json& l = j["latent"];
+    if (l.is_array() && !l.empty() && l[0].is_array()) {
+      if (static_cast<int64_t>(l.size()) > limits.max_n)
+        bad(concat("at most ", limits.max_n, " latents per request"));
+      for (const auto& row : l) r.latents.push_back(latent_field(row, "latent"));
+    } else {
+      r.latents.push_back(latent_field(l, "latent"));
+    }
+    const auto count = static_cast<int64_t>(r.latents.size());
+    if (r.walk() && count != 1) bad("a walk starts from one latent");
+    if (!r.walk()) {
+      if (j.contains("n") && r.n != count)
+        bad(concat("'n' (", r.n, ") must match the number of latents (", count, ")"));
+      r.n = count;
+    }
+  }
   if (j.contains("truncation")) {
     const json& t = j["truncation"];
     if (!t.is_number()) bad("'truncation' must be a number");
@@ -103,7 +149,7 @@ GenerateRequest parse_generate_request(const std::string& body,
   }
   if (r.format == Format::kPng && r.n != 1)
     bad(concat("format 'png' returns one image; use 'grid' or 'json' for n = ", r.n));
-  if (r.walk_to && r.n < 2) bad("a latent walk ('walk_to') needs n >= 2 steps");
+  if (r.walk() && r.n < 2) bad("a latent walk ('walk_to') needs n >= 2 steps");
   if (j.contains("labels")) {
     const json& l = j["labels"];
     if (!l.is_array()) bad("'labels' must be an array of integers");
@@ -127,6 +173,23 @@ void check_request_labels(const GenerateRequest& req, const ModelSpec& spec) {
     if (l < 0 || l >= spec.num_classes)
       bad(concat("label ", l, " is out of range: model '", req.model, "' has classes 0..",
                  spec.num_classes - 1));
+  }
+}
+
+void check_request_latents(const GenerateRequest& req, const ModelSpec& spec) {
+  auto check = [&](const std::vector<float>& z, const char* what) {
+    if (static_cast<int64_t>(z.size()) != spec.z_dim)
+      bad(concat("'", what, "' must hold ", spec.z_dim, " numbers for model '", req.model,
+                 "', got ", z.size()));
+  };
+  for (const auto& z : req.latents) check(z, "latent");
+  if (!req.walk_to_latent.empty()) check(req.walk_to_latent, "walk_to.latent");
+  if (req.walk_to_label) {
+    if (!spec.is_conditional())
+      bad(concat("model '", req.model, "' is unconditional: a walk cannot change class"));
+    if (*req.walk_to_label >= spec.num_classes)
+      bad(concat("walk_to.label ", *req.walk_to_label, " is out of range: model '", req.model,
+                 "' has classes 0..", spec.num_classes - 1));
   }
 }
 

@@ -50,7 +50,16 @@ struct GenerateRequest {
   std::vector<int64_t> labels;  // empty, one for all images, or one per image
   double truncation = 1.0;
   Format format = Format::kPng;
-  std::optional<uint64_t> walk_to;  // latent walk from `seed` to this seed in n steps
+  // A walk of n frames from image 0 of `seed` (or the given latent) to image 0 of `walk_to`, to
+  // `walk_to_latent`, and/or from the first label's class to `walk_to_label` (class embeddings
+  // blended): a projected 3 that turns into an 8.
+  std::optional<uint64_t> walk_to;
+  std::vector<float> walk_to_latent;
+  std::optional<int64_t> walk_to_label;
+  // Given latents (a projection's, from `ganforge project` or /v1/repair) instead of seeded ones:
+  // n images from n latents, or a walk's start.
+  std::vector<std::vector<float>> latents;
+  bool walk() const { return walk_to || !walk_to_latent.empty() || walk_to_label; }
 };
 
 // Parses a /v1/generate body. `models` are the names served (the only one is the default);
@@ -62,5 +71,13 @@ GenerateRequest parse_generate_request(const std::string& body,
 // Checks the request's labels against the model: only conditional models take labels, each in
 // 0..num_classes-1. Throws ApiError(400).
 void check_request_labels(const GenerateRequest& req, const ModelSpec& spec);
+// Checks given latents and walk targets against the model: z_dim numbers each, a class walk only
+// for conditional models. Throws ApiError(400).
+void check_request_latents(const GenerateRequest& req, const ModelSpec& spec);
+
+// A list of finite numbers (a latent) from a JSON field; ApiError(400) naming `what` otherwise.
+std::vector<float> latent_field(const nlohmann::json& v, const std::string& what);
+// An integer field within [lo, hi]; JSON floats, strings and booleans are refused, not coerced.
+int64_t integer_field(const nlohmann::json& body, const char* key, int64_t lo, int64_t hi);
 
 }  // namespace gf::serve

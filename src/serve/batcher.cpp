@@ -2,6 +2,8 @@
 
 #include <torch/utils.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "serve/prometheus.h"
 
@@ -28,6 +30,16 @@ std::shared_ptr<GenerationJob> Batcher::submit(torch::Tensor z, torch::Tensor la
   auto job = std::make_shared<GenerationJob>();
   job->z = std::move(z);
   job->labels = std::move(labels);
+  return enqueue(std::move(job));
+}
+
+std::shared_ptr<GenerationJob> Batcher::submit_task(std::function<torch::Tensor(Generator&)> task) {
+  auto job = std::make_shared<GenerationJob>();
+  job->task = std::move(task);
+  return enqueue(std::move(job));
+}
+
+std::shared_ptr<GenerationJob> Batcher::enqueue(std::shared_ptr<GenerationJob> job) {
   // Taken here, before the worker can see the job: get_future() and set_value() on one promise
   // must not race.
   job->future = job->result.get_future();
@@ -66,7 +78,8 @@ void Batcher::loop() {
       int64_t images = 0;
       while (!queue_.empty()) {
         const auto& next = queue_.front();
-        const int64_t n = next->z.size(0);
+        if (next->task && !jobs.empty()) break;  // a task runs alone
+        const int64_t n = next->task ? max_batch_ : next->z.size(0);
         if (!jobs.empty() && images + n > max_batch_) break;
         images += n;
         jobs.push_back(next);
@@ -78,6 +91,16 @@ void Batcher::loop() {
 }
 
 void Batcher::run_batch(std::vector<std::shared_ptr<GenerationJob>>& jobs) {
+  if (jobs.size() == 1 && jobs[0]->task) {
+    auto& job = *jobs[0];
+    if (job.abandoned.load()) return;
+    try {
+      job.result.set_value(job.task(*g_));
+    } catch (...) {
+      job.result.set_exception(std::current_exception());
+    }
+    return;
+  }
   std::vector<torch::Tensor> zs, ys;
   std::vector<std::shared_ptr<GenerationJob>> live;
   for (auto& j : jobs) {
@@ -90,6 +113,17 @@ void Batcher::run_batch(std::vector<std::shared_ptr<GenerationJob>>& jobs) {
   try {
     torch::NoGradGuard no_grad;
     auto z = torch::cat(zs).to(device_);
+    // Class walks send class weights: then every job's labels go as weights (one-hot rows give
+    // the class's own embedding exactly).
+    const bool weights =
+        std::any_of(ys.begin(), ys.end(), [](const auto& y) { return y.is_floating_point(); });
+    if (weights) {
+      int64_t classes = 0;
+      for (const auto& y : ys) classes = y.is_floating_point() ? y.size(1) : classes;
+      for (auto& y : ys) {
+        if (!y.is_floating_point()) y = torch::one_hot(y, classes).to(torch::kFloat32);
+      }
+    }
     auto y = ys.empty() ? torch::Tensor() : torch::cat(ys).to(device_);
     auto out = g_->forward(z, y).to(torch::kCPU, torch::kFloat32);
     if (metrics_) metrics_->record_batch(model_, out.size(0));

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -20,11 +21,12 @@
 namespace gf::serve {
 
 struct GenerationJob {
-  torch::Tensor z;                     // [n, z_dim] on the CPU
-  torch::Tensor labels;                // [n] int64, or undefined for unconditional models
-  std::promise<torch::Tensor> result;  // [n, C, H, W] float32 on the CPU
-  std::future<torch::Tensor> future;   // result's, taken before the job is queued
-  std::atomic<bool> abandoned{false};  // the client gave up (timeout): skip it
+  torch::Tensor z;       // [n, z_dim] on the CPU
+  torch::Tensor labels;  // [n] int64, [n, classes] class weights, or undefined
+  std::function<torch::Tensor(Generator&)> task;  // other work on G (a repair), run alone
+  std::promise<torch::Tensor> result;             // [n, C, H, W] float32 on the CPU
+  std::future<torch::Tensor> future;              // result's, taken before the job is queued
+  std::atomic<bool> abandoned{false};             // the client gave up (timeout): skip it
 };
 
 class ServerMetrics;
@@ -39,6 +41,9 @@ class Batcher {
 
   // Queues a job; nullptr when the queue is full (the caller answers 429) or shutting down.
   std::shared_ptr<GenerationJob> submit(torch::Tensor z, torch::Tensor labels);
+  // Queues other work on the generator (a repair's projection): it runs on the worker, in queue
+  // order, alone, so G is never used by two threads at once. nullptr as submit().
+  std::shared_ptr<GenerationJob> submit_task(std::function<torch::Tensor(Generator&)> task);
   size_t depth() const;
   // Finishes everything queued, then stops the worker. Idempotent.
   void shutdown();
@@ -46,6 +51,7 @@ class Batcher {
  private:
   void loop();
   void run_batch(std::vector<std::shared_ptr<GenerationJob>>& jobs);
+  std::shared_ptr<GenerationJob> enqueue(std::shared_ptr<GenerationJob> job);
 
   std::string model_;
   std::shared_ptr<Generator> g_;

@@ -1,6 +1,5 @@
 #include "serve/generate.h"
 
-#include <openssl/evp.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -8,33 +7,40 @@
 
 #include "io/image.h"
 #include "models/sampler.h"
+#include "serve/base64.h"
 
 namespace gf::serve {
-namespace {
 
 using nlohmann::json;
 
-std::string base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-}  // namespace
-
 GenerationInputs generation_inputs(const GenerateRequest& req, const ModelSpec& spec) {
   GenerationInputs in;
-  in.z = req.walk_to ? walk_latents(spec, req.seed, *req.walk_to, req.n)
-                     : seeded_latents(spec, req.seed, 0, req.n);
+  torch::Tensor given;
+  if (!req.latents.empty()) {
+    given = torch::empty({static_cast<int64_t>(req.latents.size()), spec.z_dim}, torch::kFloat32);
+    for (size_t i = 0; i < req.latents.size(); ++i) {
+      given[static_cast<int64_t>(i)].copy_(torch::tensor(req.latents[i], torch::kFloat32));
+    }
+  }
+  if (req.walk()) {
+    const auto from = given.defined() ? given[0] : seeded_latents(spec, req.seed, 0, 1)[0];
+    const auto to = req.walk_to ? seeded_latents(spec, *req.walk_to, 0, 1)[0]
+                    : !req.walk_to_latent.empty()
+                        ? torch::tensor(req.walk_to_latent, torch::kFloat32)
+                        : from;
+    in.z = walk_between(spec, from, to, req.n);
+  } else {
+    in.z = given.defined() ? given : seeded_latents(spec, req.seed, 0, req.n);
+  }
   truncate_latents(in.z, req.truncation);
   if (spec.is_conditional()) {
-    if (req.labels.empty()) {
-      // A walk keeps one class (the first); a batch cycles through them, as `sample` does.
-      in.labels =
-          req.walk_to ? torch::zeros({req.n}, torch::kInt64) : default_labels(spec, 0, req.n);
+    if (req.walk()) {
+      // A walk keeps its first label's class (default 0), or blends it into walk_to.label's.
+      const int64_t from = req.labels.empty() ? 0 : req.labels[0];
+      in.labels = req.walk_to_label ? class_blend(spec, from, *req.walk_to_label, req.n)
+                                    : torch::full({req.n}, from, torch::kInt64);
+    } else if (req.labels.empty()) {
+      in.labels = default_labels(spec, 0, req.n);  // cycles through the classes, as `sample`
     } else {
       in.labels = torch::tensor(req.labels, torch::kInt64).expand({req.n}).contiguous();
     }
@@ -49,7 +55,8 @@ Rendered render_response(const GenerateRequest& req, const LoadedGenerator& mode
   out.headers["X-Seed"] = std::to_string(req.seed);
   out.headers["X-Model-Step"] = std::to_string(step);
   if (req.format == Format::kPng) {
-    if (in.labels.defined()) out.headers["X-Label"] = std::to_string(in.labels[0].item<int64_t>());
+    if (in.labels.defined() && !in.labels.is_floating_point())
+      out.headers["X-Label"] = std::to_string(in.labels[0].item<int64_t>());
     out.body = encode_png(make_grid(images, 1, 0));
     out.content_type = "image/png";
   } else if (req.format == Format::kGrid) {
@@ -60,9 +67,14 @@ Rendered render_response(const GenerateRequest& req, const LoadedGenerator& mode
     for (int64_t i = 0; i < req.n; ++i) {
       json item = {{"index", i},
                    {"seed", req.seed},
-                   {"png", base64(encode_png(make_grid(images.narrow(0, i, 1), 1, 0)))}};
-      if (in.labels.defined()) item["label"] = in.labels[i].item<int64_t>();
-      if (req.walk_to) item["t"] = static_cast<double>(i) / static_cast<double>(req.n - 1);
+                   {"png", base64_encode(encode_png(make_grid(images.narrow(0, i, 1), 1, 0)))}};
+      if (in.labels.defined() && in.labels.is_floating_point()) {
+        item["class_weights"] = std::vector<float>(
+            in.labels[i].data_ptr<float>(), in.labels[i].data_ptr<float>() + in.labels.size(1));
+      } else if (in.labels.defined()) {
+        item["label"] = in.labels[i].item<int64_t>();
+      }
+      if (req.walk()) item["t"] = static_cast<double>(i) / static_cast<double>(req.n - 1);
       list.push_back(std::move(item));
     }
     json body = {{"model", req.model},

@@ -23,6 +23,7 @@
 #include "serve/batcher.h"
 #include "serve/generate.h"
 #include "serve/prometheus.h"
+#include "serve/repair.h"
 #include "serve_page.h"
 
 namespace gf::serve {
@@ -32,7 +33,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kRoutes = {"/", "/health", "/metrics", "/v1/models", "/v1/generate"};
+const std::vector<std::string> kRoutes = {"/",          "/health",      "/metrics",
+                                          "/v1/models", "/v1/generate", "/v1/repair"};
 
 bool valid_model_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
@@ -136,6 +138,7 @@ std::string model_name_for(const std::string& arg, std::string* path) {
 struct Server::Impl {
   ServeOptions opt;
   Limits limits;
+  RepairLimits repair_limits;
   httplib::Server http;
   ServerMetrics metrics{kRoutes};
   std::mutex models_mu;
@@ -204,40 +207,70 @@ struct Server::Impl {
     json list = json::array();
     std::lock_guard<std::mutex> lock(models_mu);
     for (const auto& name : model_order) list.push_back(models.at(name)->info);
-    return {{"models", list}, {"limits", limits.to_json()}, {"ready", ready.load()}};
+    json l = limits.to_json();
+    l["repair"] = repair_limits.to_json();
+    return {{"models", list}, {"limits", l}, {"ready", ready.load()}};
   }
 
-  void generate(const httplib::Request& req, httplib::Response& res) {
+  // The checks every POST /v1/... request passes first: key, readiness, a JSON body.
+  void check_post(const httplib::Request& req) {
     check_key(req);
     if (!ready) throw ApiError(503, "loading", "models are still loading");
     const std::string type = req.get_header_value("Content-Type");
     if (type.rfind("application/json", 0) != 0)
       throw ApiError(415, "unsupported_media_type",
                      "the body must be JSON with Content-Type: application/json");
-    GenerateRequest r = parse_generate_request(req.body, names(), limits);
-    auto model = find(r.model);
-    const ModelSpec& spec = model->gen.spec;
-    check_request_labels(r, spec);
-    if (!r.seed_given) {
-      std::lock_guard<std::mutex> lock(rng_mu);
-      r.seed = rng() & ((uint64_t{1} << 31) - 1);
-    }
-    const GenerationInputs in = generation_inputs(r, spec);
-    auto job = model->batcher->submit(in.z, in.labels);
+  }
+
+  // A queued job's result: 429 when the queue was full, 503 when it takes longer than the timeout.
+  torch::Tensor await(const std::shared_ptr<GenerationJob>& job, const std::string& model) {
     if (!job)
       throw ApiError(
           429, "queue_full",
-          concat("model '", r.model, "' has ", opt.queue, " requests waiting; retry later"));
+          concat("model '", model, "' has ", opt.queue, " requests waiting; retry later"));
     if (job->future.wait_for(std::chrono::duration<double>(opt.timeout_s)) !=
         std::future_status::ready) {
       job->abandoned = true;
       throw ApiError(503, "timeout", concat("no images within ", opt.timeout_s, " s; retry later"));
     }
-    const torch::Tensor images = job->future.get();
-    Rendered out = render_response(r, model->gen, in, images);
+    return job->future.get();
+  }
+
+  static void send(httplib::Response& res, const Rendered& out) {
     for (const auto& [k, v] : out.headers) res.set_header(k.c_str(), v);
     res.status = 200;
     res.set_content(out.body, out.content_type.c_str());
+  }
+
+  void generate(const httplib::Request& req, httplib::Response& res) {
+    check_post(req);
+    GenerateRequest r = parse_generate_request(req.body, names(), limits);
+    auto model = find(r.model);
+    const ModelSpec& spec = model->gen.spec;
+    check_request_labels(r, spec);
+    check_request_latents(r, spec);
+    if (!r.seed_given) {
+      std::lock_guard<std::mutex> lock(rng_mu);
+      r.seed = rng() & ((uint64_t{1} << 31) - 1);
+    }
+    const GenerationInputs in = generation_inputs(r, spec);
+    const torch::Tensor images = await(model->batcher->submit(in.z, in.labels), r.model);
+    send(res, render_response(r, model->gen, in, images));
+  }
+
+  // A repair runs on the model's generation worker (queued with generation requests), alone.
+  void repair(const httplib::Request& req, httplib::Response& res) {
+    check_post(req);
+    const RepairRequest r = parse_repair_request(req.body, names(), repair_limits);
+    auto model = find(r.model);
+    const ModelSpec spec = model->gen.spec;
+    const RepairInputs in = repair_inputs(r, spec);
+    auto projection = std::make_shared<Projection>();
+    auto job = model->batcher->submit_task([spec, r, in, projection](Generator& g) {
+      return run_repair(g, spec, r, in, *projection);
+    });
+    const torch::Tensor image = await(job, r.model);
+    send(res, render_repair(r, model->gen, image, *projection));
   }
 
   void routes() {
@@ -278,11 +311,15 @@ struct Server::Impl {
     http.Post("/v1/generate", [this](const httplib::Request& req, httplib::Response& res) {
       guarded(res, [&] { generate(req, res); });
     });
+    http.Post("/v1/repair", [this](const httplib::Request& req, httplib::Response& res) {
+      guarded(res, [&] { repair(req, res); });
+    });
     allow("/", "GET");
     allow("/health", "GET");
     allow("/metrics", "GET");
     allow("/v1/models", "GET");
     allow("/v1/generate", "POST");
+    allow("/v1/repair", "POST");
 
     http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
       request_start = Clock::now();
