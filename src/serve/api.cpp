@@ -24,10 +24,13 @@ void parse_walk(const json& w, GenerateRequest& r, const Limits& limits) {
     return;
   }
   for (const auto& item : w.items()) {
-    if (item.key() != "latent" && item.key() != "label")
-      bad(concat("unknown field 'walk_to.", item.key(), "'; valid: latent, label"));
+    if (item.key() != "seed" && item.key() != "latent" && item.key() != "label")
+      bad(concat("unknown field 'walk_to.", item.key(), "'; valid: seed, latent, label"));
   }
-  if (w.empty()) bad("'walk_to' needs a 'latent', a 'label' or both");
+  if (w.empty()) bad("'walk_to' needs a 'seed' or a 'latent', and/or a 'label'");
+  if (w.contains("seed") && w.contains("latent")) bad("'walk_to' takes a 'seed' or a 'latent'");
+  if (w.contains("seed"))
+    r.walk_to = static_cast<uint64_t>(integer_field(w, "seed", 0, limits.max_seed));
   if (w.contains("latent")) r.walk_to_latent = latent_field(w["latent"], "walk_to.latent");
   if (w.contains("label")) r.walk_to_label = integer_field(w, "label", 0, INT64_MAX);
 }

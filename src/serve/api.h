@@ -52,7 +52,8 @@ struct GenerateRequest {
   Format format = Format::kPng;
   // A walk of n frames from image 0 of `seed` (or the given latent) to image 0 of `walk_to`, to
   // `walk_to_latent`, and/or from the first label's class to `walk_to_label` (class embeddings
-  // blended): a projected 3 that turns into an 8.
+  // blended): a projected 3 that turns into an 8. JSON: "walk_to": SEED | {"seed" | "latent",
+  // "label"}.
   std::optional<uint64_t> walk_to;
   std::vector<float> walk_to_latent;
   std::optional<int64_t> walk_to_label;

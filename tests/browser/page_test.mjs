@@ -1,6 +1,7 @@
 // The web page in a real browser: Debian's chromium driven by playwright-core. Loads the page
 // from a running `ganforge serve`, generates, checks the images and the requests the controls
-// make, opens an image's details, runs a latent walk, and saves a screenshot.
+// make, opens an image's details, runs latent and class walks, paints a mask over a sample and
+// repairs it, walks from the repair, and saves a screenshot.
 // Usage: node page_test.mjs URL OUT_DIR
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -26,9 +27,10 @@ try {
     problems.push("external request: " + u);
     return route.abort();
   });
-  const generateBodies = [];
+  const generateBodies = [], repairBodies = [];
   page.on("request", (r) => {
     if (r.url().endsWith("/v1/generate")) generateBodies.push(JSON.parse(r.postData()));
+    if (r.url().endsWith("/v1/repair")) repairBodies.push(JSON.parse(r.postData()));
   });
 
   await page.goto(url);
@@ -97,11 +99,66 @@ try {
   await page.click("#walkbtn");
   await page.waitForFunction(() => document.getElementById("walkframe").src.startsWith("data:"));
   const walk = generateBodies[generateBodies.length - 1];
-  assert.equal(walk.walk_to, 7);
+  assert.deepEqual(walk.walk_to, { seed: 7 });
   const frame1 = await page.getAttribute("#walkframe", "src");
   await page.waitForTimeout(300);
   const frame2 = await page.getAttribute("#walkframe", "src");
   assert.notEqual(frame1, frame2, "the walk does not animate");
+
+  // A walk that also changes class: from class 3 (the class control) to class 8.
+  await page.selectOption("#cls2", "8");
+  await page.click("#walkbtn");
+  await page.waitForFunction((n) => document.getElementById("walkinfo").textContent
+      .includes("class 8"), 0);
+  assert.deepEqual(generateBodies[generateBodies.length - 1].walk_to, { seed: 7, label: 8 });
+  assert.deepEqual(generateBodies[generateBodies.length - 1].labels, [3]);
+
+  // Repair: take a sample, paint over its middle with the mouse, and repair it.
+  await page.click("#grid img >> nth=2");
+  await page.click("#usesel");
+  const box = await page.$eval("#paint", (c) => { const r = c.getBoundingClientRect();
+    return { x: r.left, y: r.top, w: r.width, h: r.height }; });
+  await page.mouse.move(box.x + box.w * 0.35, box.y + box.h * 0.4);
+  await page.mouse.down();
+  for (let i = 0; i <= 10; i++)
+    await page.mouse.move(box.x + box.w * (0.35 + 0.03 * i), box.y + box.h * (0.4 + 0.02 * i));
+  await page.mouse.up();
+  const painted = await page.$eval("#paint", (c) => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let red = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 100) red++;
+    return red;
+  });
+  assert.ok(painted > 500, `the mask was not painted (${painted} red pixels)`);
+  await page.click("#repairbtn");
+  await page.waitForFunction(() => {
+    const i = document.getElementById("repaired");
+    return i.src.startsWith("data:image/png") && i.complete && i.naturalWidth === 28;
+  });
+  assert.equal(repairBodies.length, 1);
+  assert.ok(repairBodies[0].image.startsWith("data:image/png;base64,"));
+  assert.ok(repairBodies[0].mask.startsWith("data:image/png;base64,"));
+  assert.equal(repairBodies[0].label, 3);
+  assert.match(await page.textContent("#repairinfo"), /class 3 · loss \d/);
+  // The repaired image differs from the sample only where the mask was painted.
+  const diff = await page.evaluate(async () => {
+    const load = (src) => new Promise((ok) => { const i = new Image(); i.onload = () => ok(i); i.src = src; });
+    const pixels = (img) => { const c = document.createElement("canvas"); c.width = 28; c.height = 28;
+      const x = c.getContext("2d"); x.drawImage(img, 0, 0); return x.getImageData(0, 0, 28, 28).data; };
+    const a = pixels(await load(document.querySelector("#grid img.selected").src));
+    const b = pixels(document.getElementById("repaired"));
+    let changed = 0;
+    for (let i = 0; i < a.length; i += 4) if (a[i] !== b[i]) changed++;
+    return changed;
+  });
+  assert.ok(diff <= 28 * 28 / 2, `the repair changed ${diff} pixels, more than the painted part`);
+  // A walk from the repaired image's latent.
+  await page.click("#walkfrom");
+  await page.waitForFunction(() => document.getElementById("walkinfo").textContent
+      .startsWith("the repaired image"));
+  const fromRepair = generateBodies[generateBodies.length - 1];
+  assert.equal(fromRepair.latent.length, 100, "the walk did not start from the repair's latent");
+  assert.deepEqual(fromRepair.labels, [3]);
 
   await page.screenshot({ path: `${outDir}/page.png`, fullPage: true });
   assert.deepEqual(problems, []);
