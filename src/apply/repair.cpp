@@ -211,8 +211,8 @@ RepairResult repair_images(Generator& g, const ModelSpec& spec, const torch::Ten
       chosen.push_back(p.label);
     }
     const auto y = spec.is_conditional() ? torch::tensor(chosen, torch::kInt64) : torch::Tensor();
-    const auto fill = z.empty() ? images : generate_from_latents(g, spec, torch::stack(z), y);
-    r.images = composite(images, known, fill);
+    r.generated = z.empty() ? images : generate_from_latents(g, spec, torch::stack(z), y);
+    r.images = composite(images, known, r.generated);
   } else if (options.method == "harmonic") {
     r.images = fill_harmonic(images, known);
   } else {

@@ -60,6 +60,7 @@ struct RepairOptions {
 struct RepairResult {
   torch::Tensor images;                 // [N, C, H, W], known pixels kept exactly
   std::vector<Projection> projections;  // method gan: one per image
+  torch::Tensor generated;              // method gan: G's whole images for those latents
 };
 
 // Repairs `images` where `known` is 0. `train`: the training images, needed by mean and nearest

@@ -109,13 +109,13 @@ torch::Tensor run_repair(Generator& g, const ModelSpec& spec, const RepairReques
   o.project.seed = req.seed;
   const RepairResult r = repair_images(g, spec, in.image, in.known, in.labels, {}, o);
   projection = r.projections.at(0);
-  return r.images;
+  return torch::cat({r.images, r.generated});
 }
 
 Rendered render_repair(const RepairRequest& req, const LoadedGenerator& model,
-                       const torch::Tensor& image, const Projection& projection) {
+                       const torch::Tensor& images, const Projection& projection) {
   Rendered out;
-  const std::string png = encode_png(make_grid(image, 1, 0));
+  const std::string png = encode_png(make_grid(images.narrow(0, 0, 1), 1, 0));
   out.headers["X-Model-Step"] = std::to_string(model.meta.value("step", int64_t{0}));
   out.headers["X-Loss"] = std::to_string(projection.loss);
   if (projection.label >= 0) out.headers["X-Label"] = std::to_string(projection.label);
@@ -125,14 +125,16 @@ Rendered render_repair(const RepairRequest& req, const LoadedGenerator& model,
     return out;
   }
   const auto z = projection.z.contiguous();
-  json body = {{"model", req.model},
-               {"png", base64_encode(png)},
-               {"latent", std::vector<float>(z.data_ptr<float>(), z.data_ptr<float>() + z.numel())},
-               {"loss", projection.loss},
-               {"mse", projection.mse},
-               {"restart", projection.restart},
-               {"seed", req.seed},
-               {"steps", req.steps}};
+  json body = {
+      {"model", req.model},
+      {"png", base64_encode(png)},
+      {"generated_png", base64_encode(encode_png(make_grid(images.narrow(0, 1, 1), 1, 0)))},
+      {"latent", std::vector<float>(z.data_ptr<float>(), z.data_ptr<float>() + z.numel())},
+      {"loss", projection.loss},
+      {"mse", projection.mse},
+      {"restart", projection.restart},
+      {"seed", req.seed},
+      {"steps", req.steps}};
   if (projection.label >= 0) body["label"] = projection.label;
   out.body = body.dump();
   out.content_type = "application/json";

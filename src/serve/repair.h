@@ -47,11 +47,13 @@ struct RepairInputs {
 };
 RepairInputs repair_inputs(const RepairRequest& req, const ModelSpec& spec);
 
-// Runs on the model's worker: the repaired image [1, C, H, W], and `projection` filled in.
+// Runs on the model's worker: the repaired image and G's whole image for the latent found, as
+// [2, C, H, W], and `projection` filled in.
 torch::Tensor run_repair(Generator& g, const ModelSpec& spec, const RepairRequest& req,
                          const RepairInputs& in, Projection& projection);
 
+// `images`: run_repair's result.
 Rendered render_repair(const RepairRequest& req, const LoadedGenerator& model,
-                       const torch::Tensor& image, const Projection& projection);
+                       const torch::Tensor& images, const Projection& projection);
 
 }  // namespace gf::serve

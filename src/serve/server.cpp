@@ -269,8 +269,7 @@ struct Server::Impl {
     auto job = model->batcher->submit_task([spec, r, in, projection](Generator& g) {
       return run_repair(g, spec, r, in, *projection);
     });
-    const torch::Tensor image = await(job, r.model);
-    send(res, render_repair(r, model->gen, image, *projection));
+    send(res, render_repair(r, model->gen, await(job, r.model), *projection));
   }
 
   void routes() {

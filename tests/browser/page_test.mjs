@@ -160,6 +160,13 @@ try {
   assert.equal(fromRepair.latent.length, 100, "the walk did not start from the repair's latent");
   assert.deepEqual(fromRepair.labels, [3]);
 
+  // Nothing painted: Repair projects the picture (the generator's closest image).
+  await page.click("#clearmask");
+  await page.click("#repairbtn");
+  await page.waitForFunction(() => document.getElementById("repairinfo").textContent
+      .startsWith("projection"));
+  assert.equal(repairBodies.length, 2);
+
   await page.screenshot({ path: `${outDir}/page.png`, fullPage: true });
   assert.deepEqual(problems, []);
   console.log(`browser: page checks passed; screenshot ${outDir}/page.png`);

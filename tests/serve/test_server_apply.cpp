@@ -112,6 +112,7 @@ TEST_F(RepairTest, RepairsTheHoleFromTheGeneratorAndKeepsTheRest) {
   auto again = post({{"model", "digits"}, {"latent", j["latent"]}, {"labels", {j["label"]}}});
   ASSERT_EQ(again->status, 200) << again->body;
   const auto regenerated = pixels_of(again->body);
+  EXPECT_EQ(base64_decode(j["generated_png"], "generated_png"), again->body);
   EXPECT_TRUE(torch::equal(repaired.narrow(0, 8, 12).narrow(1, 8, 12),
                            regenerated.narrow(0, 8, 12).narrow(1, 8, 12)));
   EXPECT_LT(repaired.narrow(0, 8, 12).narrow(1, 8, 12).to(torch::kFloat32).mean().item<float>(),
