@@ -8,7 +8,7 @@ DEMO_RUN ?= runs/demo
 DEMO_N ?= 100
 
 .PHONY: all deps data build demo test evaluators bench bench-serve profile format clean \
-	experiment-augment experiment-repair
+	experiment-augment experiment-repair install deb
 
 all: build
 
@@ -58,6 +58,15 @@ experiment-augment: evaluators
 
 experiment-repair: evaluators
 	@bash scripts/experiment_repair.sh
+
+# Installs the binary, presets and docs under PREFIX; `make deb` builds the Debian package in
+# BUILD (docs/install.md).
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+deb: build
+	@cd $(BUILD) && cpack -G DEB
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

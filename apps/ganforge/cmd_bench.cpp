@@ -26,8 +26,7 @@ Action add_bench(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("bench", "time training steps and generation (JSON on stdout)");
-  cmd->add_option("--config,-c", o->config, "config preset (time training steps)")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("--config,-c", o->config, "config JSON or preset name (time training steps)");
   cmd->add_option("--set", o->overrides, "override a config key")->take_all();
   cmd->add_option("--steps", o->bench.steps, "timed steps")->check(CLI::Range(1, 100000));
   cmd->add_option("--warmup", o->bench.warmup, "untimed warm-up steps")

@@ -37,8 +37,8 @@ Action add_sweep(CLI::App& app) {
   auto list = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand(
       "sweep", "train every combination of a grid of config values and rank them by FID");
-  cmd->add_option("--config,-c", req->config_path, "config JSON every setting starts from")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("--config,-c", req->config_path,
+                  "config JSON or preset name every setting starts from");
   cmd->add_option("--grid", req->grid, "a key and its values: --grid 'train.lr_g=1e-4,2e-4'")
       ->take_all()
       ->allow_extra_args(false);

@@ -9,8 +9,8 @@ namespace gf::cli {
 Action add_train(CLI::App& app) {
   auto req = std::make_shared<TrainRequest>();
   auto* cmd = app.add_subcommand("train", "train a GAN from a config preset");
-  cmd->add_option("--config,-c", req->config_path, "config JSON (configs/*.json are presets)")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("--config,-c", req->config_path,
+                  "config JSON, or an installed preset's name (cgan_mnist)");
   cmd->add_option("--data", req->data_dir, "directory with MNIST-format idx files");
   cmd->add_option("--out,-o", req->out, "run directory (default runs/<name>)");
   cmd->add_option("--set", req->overrides, "override a config key: --set train.lr_g=1e-4")

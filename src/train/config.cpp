@@ -1,10 +1,14 @@
 #include "train/config.h"
 
+#include <algorithm>
+#include <filesystem>
+
 #include "core/error.h"
 #include "core/json_config.h"
 #include "core/names.h"
 #include "core/runtime.h"
 #include "eval/evaluate.h"
+#include "install_dirs.h"
 #include "train/budget.h"
 #include "train/losses.h"
 #include "train/optim.h"
@@ -144,8 +148,43 @@ RunConfig config_from_json_strict(const nlohmann::json& user,
   return config;
 }
 
+namespace {
+
+// An installed ganforge (cmake/Install.cmake) keeps its presets beside its binary, at
+// <prefix>/<bindir>/<kPresetDirFromBinDir>, wherever the prefix is.
+std::filesystem::path installed_preset_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return (exe.parent_path() / kPresetDirFromBinDir).lexically_normal();
+}
+
+// `--config` is a file, or the name of an installed preset ("cgan_mnist" or "cgan_mnist.json").
+std::string find_config(const std::string& path_or_name) {
+  namespace fs = std::filesystem;
+  if (fs::exists(path_or_name)) return path_or_name;
+  const fs::path dir = installed_preset_dir();
+  std::vector<std::string> presets;
+  if (!dir.empty() && fs::is_directory(dir)) {
+    if (path_or_name.find('/') == std::string::npos) {
+      for (const auto& name : {path_or_name, path_or_name + ".json"}) {
+        if (fs::is_regular_file(dir / name)) return (dir / name).string();
+      }
+    }
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() == ".json") presets.push_back(entry.path().stem().string());
+    }
+    std::sort(presets.begin(), presets.end());
+  }
+  throw Error(concat(path_or_name, ": no such config file",
+                     presets.empty() ? "" : " or preset; presets: " + join_names(presets)));
+}
+
+}  // namespace
+
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
-  const nlohmann::json user = path.empty() ? nlohmann::json::object() : read_json_file(path);
+  const nlohmann::json user =
+      path.empty() ? nlohmann::json::object() : read_json_file(find_config(path));
   try {
     return config_from_json_strict(user, overrides);
   } catch (const Error& e) {
