@@ -1,7 +1,8 @@
 # Exporters for other runtimes (issue 16). `ganforge export` always writes safetensors; ONNX export
 # uses the ONNX project's C++ library and checker (Debian: libonnx-dev, whose CMake targets need
-# libprotobuf-dev), in the library ganforge_export. Its unit tests and the check in ONNX Runtime
-# (npm onnxruntime-node, installed by the test into the build tree) are registered here.
+# libprotobuf-dev), in the library ganforge_export, which also writes the static web bundle. Their
+# unit tests, the check in ONNX Runtime (npm onnxruntime-node, installed by the test into the build
+# tree) and the web bundle's browser test are registered here.
 target_sources(ganforge PRIVATE apps/ganforge/cmd_export.cpp)
 
 find_package(Protobuf QUIET)  # defines protobuf::libprotobuf, which ONNX's targets link
@@ -19,12 +20,19 @@ else()
 endif()
 
 if(GF_WITH_ONNX)
+  # The web bundle's page and latent code, embedded as serve's page is (src/serve/serve_page.h.in).
+  file(READ src/export/web_page.html GF_WEB_PAGE_HTML)
+  file(READ src/export/web_latents.mjs GF_WEB_LATENTS_MJS)
+  configure_file(src/export/web_assets.h.in ${CMAKE_BINARY_DIR}/generated/web_assets.h @ONLY)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS src/export/web_page.html
+               src/export/web_latents.mjs)
   add_library(ganforge_export STATIC
     src/export/onnx.cpp
     src/export/onnx_generators.cpp
     src/export/onnx_graph.cpp
     src/export/onnx_layers.cpp
     src/export/onnx_resnet.cpp
+    src/export/web.cpp
   )
   # ONNX's headers and definitions (ONNX_NAMESPACE, ONNX_ML) stay private: export/onnx.h does not
   # include them, so the app's other sources compile as before.
@@ -62,5 +70,25 @@ if(GF_WITH_ONNX)
   # One thread throughout (training, LibTorch, ONNX Runtime); the timeout leaves room for the
   # first npm install (about 70 MB of Linux binaries in a package of ~290 MB).
   set_tests_properties(integration.onnx PROPERTIES LABELS integration TIMEOUT 900
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
+
+if(GF_WITH_ONNX)
+  # The web bundle in Debian's chromium (label browser; tests/web/run.sh): exports tiny trained
+  # models, serves the bundles with python3 -m http.server, generates in the page through npm's
+  # playwright-core and compares with `ganforge sample`; also checks latents.mjs against LibTorch
+  # bit for bit (ganforge_web_latents) and the export's errors.
+  add_executable(ganforge_web_latents tests/web/latents.cpp)
+  target_link_libraries(ganforge_web_latents PRIVATE ganforge_core)
+  target_compile_options(ganforge_web_latents PRIVATE ${GF_WARNINGS})
+  target_precompile_headers(ganforge_web_latents REUSE_FROM ganforge_core)
+  add_test(NAME browser.web_bundle
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/web/run.sh $<TARGET_FILE:ganforge>
+            $<TARGET_FILE:ganforge_web_latents> $<TARGET_FILE:ganforge_onnx_reference>
+            ${PROJECT_SOURCE_DIR}/data/mnist ${CMAKE_BINARY_DIR}/web_work
+            ${CMAKE_BINARY_DIR}/web_node ${PROJECT_SOURCE_DIR}/data/emoji)
+  # One thread for training and LibTorch; the timeout leaves room for the first npm install
+  # (onnxruntime-web is about 140 MB unpacked, of which the bundle takes 14 MB).
+  set_tests_properties(browser.web_bundle PROPERTIES LABELS browser TIMEOUT 900 RESOURCE_LOCK cpu
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
