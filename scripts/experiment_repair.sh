@@ -47,10 +47,10 @@ for hole in 10 14; do
 done
 
 # The table (markdown) and a picture: originals, then each method's repair of the 14 px holes.
-python3 - "$OUT" "$RUN" "$N" <<'EOF'
-import json, struct, sys
-from PIL import Image
-out, run, n = sys.argv[1], sys.argv[2], sys.argv[3]
+PYTHONPATH=scripts/lib python3 - "$OUT" "$N" <<'EOF'
+import json, sys
+from pngio import read_idx, tile, write_grey_png
+out, n = sys.argv[1], sys.argv[2]
 rows = [json.loads(l) for l in open(f"{out}/scores.jsonl")]
 names = {"mean": "mean image", "nearest": "nearest training image", "harmonic": "harmonic (Laplace)",
          "gan": "GAN projection (`ganforge repair`)"}
@@ -64,19 +64,13 @@ lines.append(f"\nThe original (unrepaired) images: evaluator accuracy "
              f"{rows[0]['result']['score']['accuracy_original']:.3f}.")
 open(f"{out}/results.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
-def images(path, k):
-    b = open(path, "rb").read()
-    _, h, w = struct.unpack(">III", b[4:16])
-    return [Image.frombytes("L", (w, h), b[16 + i * h * w:16 + (i + 1) * h * w]) for i in range(k)]
-k, scale = 12, 3
-strips = [images(f"{out}/test.idx", k)] + [images(f"{out}/{m}_14.idx", k)
-                                           for m in ("mean", "nearest", "harmonic", "gan")]
-pic = Image.new("L", (k * 30 * scale, len(strips) * 30 * scale), 128)
-for r, strip in enumerate(strips):
-    for c, im in enumerate(strip):
-        pic.paste(im.resize((28 * scale, 28 * scale), Image.NEAREST),
-                  (c * 30 * scale + scale, r * 30 * scale + scale))
-pic.save(f"{out}/repair_14.png")
-print(f"wrote {out}/results.md and {out}/repair_14.png (rows: original, mean, nearest, "
-      "harmonic, GAN)")
+k = 12
+strips = []
+for name in ["test"] + [f"{m}_14" for m in ("mean", "nearest", "harmonic", "gan")]:
+    _, px = read_idx(f"{out}/{name}.idx")
+    strips += [px[i * 784:(i + 1) * 784] for i in range(k)]
+w, h, pixels = tile(strips, 28, 28, k, scale=3)
+write_grey_png(f"{out}/repair_14.png", w, h, pixels)
+print(f"wrote {out}/results.md and {out}/repair_14.png (rows: original, mean (shows the hole), "
+      "nearest, harmonic, GAN)")
 EOF
