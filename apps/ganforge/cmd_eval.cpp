@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/runtime.h"
 #include "data/dataset.h"
+#include "data/labelled_set.h"
 #include "eval/classifier.h"
 #include "eval/evaluate.h"
 
@@ -117,8 +118,9 @@ Action add_classifier(CLI::App& app) {
   struct Options {
     std::string dataset;
     DataOptions data;
-    std::string out;
+    std::string out, extra;
     ClassifierOptions train;
+    bool json = false;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("classifier", "the evaluator: a small CNN per dataset");
@@ -137,23 +139,63 @@ Action add_classifier(CLI::App& app) {
   train->add_option("--resize", o->data.resize, "folders: center-crop | pad | stretch");
   train->add_option("--out", o->out,
                     "output file (default data/evaluators/<dataset>.clf; folders: in the cache)");
-  train->add_option("--epochs", o->train.epochs, "training epochs (default: by dataset size)")
-      ->check(CLI::Range(1, 100));
+  auto* epochs =
+      train->add_option("--epochs", o->train.epochs, "training epochs (default: by dataset size)")
+          ->check(CLI::Range(1, 100));
+  train
+      ->add_option("--steps", o->train.steps,
+                   "optimisation steps instead of epochs (the same with or without --extra)")
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
+      ->excludes(epochs);
+  train->add_option("--batch", o->train.batch, "batch size")
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}));
+  train->add_option("--seed", o->train.seed, "seed (initialisation, batches, augmentation)")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
+  train->add_option("--augment", o->train.augment,
+                    "classic augmentation: shift (up to 2 px), rotate (up to 10 degrees) or "
+                    "shift,rotate");
+  auto* extra = train->add_option(
+      "--extra", o->extra,
+      "extra labelled images mixed into every batch: FILE.idx[.gz] (labels in "
+      "FILE.labels.idx[.gz]), an idx directory or an image folder (DIR/<class>/*.png)");
+  train
+      ->add_option("--extra-ratio", o->train.extra_ratio,
+                   "share of every batch drawn from --extra (default 0.5: half and half)")
+      ->needs(extra);
+  train->add_flag("--json", o->json, "print one JSON object (the classifier's info and file)");
   return [o] {
     set_threads(0);
     DataOptions d = o->data;
     d.dataset = !o->dataset.empty()                                    ? o->dataset
                 : !d.dir.empty() && dataset_kind_of(d.dir) == "folder" ? "folder"
                                                                        : "mnist";
+    // The dataset's evaluator is the fixed recipe every FID is measured with; a classifier that
+    // learnt from extra or augmented images is an experiment's, kept apart from it.
+    GF_CHECK(
+        !o->out.empty() || (o->extra.empty() && o->train.augment.empty()),
+        "--extra and --augment train an experiment's classifier, not the dataset's evaluator: ",
+        "give it a file with --out");
+    o->train.validate();
     const Dataset train = load_dataset(d, 0);
+    const Dataset extra = o->extra.empty() ? Dataset{} : load_labelled_like(o->extra, train);
     d.split = "test";
     const Dataset test = load_dataset(d, 0);
-    TrainedClassifier c = train_classifier(train, test, o->train);
+    TrainedClassifier c =
+        train_classifier(train, test, o->train, true, o->extra.empty() ? nullptr : &extra);
     const std::string out = o->out.empty() ? default_evaluator_path(d) : o->out;
     if (const auto parent = std::filesystem::path(out).parent_path(); !parent.empty()) {
       std::filesystem::create_directories(parent);
     }
     save_classifier(out, *c.model, c.info);
+    if (o->json) {
+      nlohmann::json j = c.info.to_json();
+      j["file"] = out;
+      j["train_images"] = train.size();
+      j["extra_images"] = o->extra.empty() ? 0 : extra.size();
+      j["test_images"] = test.size();
+      std::printf("%s\n", j.dump().c_str());
+      return;
+    }
     std::printf("evaluator %s for %s: test accuracy %.4f on %lld images, written to %s\n",
                 c.info.version.c_str(), c.info.dataset.c_str(), c.info.test_accuracy,
                 static_cast<long long>(test.size()), out.c_str());

@@ -24,5 +24,6 @@ Action add_dataset(CLI::App& app);
 Action add_sweep(CLI::App& app);
 Action add_project(CLI::App& app);
 Action add_repair(CLI::App& app);
+Action add_augment(CLI::App& app);
 
 }  // namespace gf::cli

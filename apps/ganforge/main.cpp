@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   actions["sweep"] = gf::cli::add_sweep(app);
   actions["project"] = gf::cli::add_project(app);
   actions["repair"] = gf::cli::add_repair(app);
+  actions["augment"] = gf::cli::add_augment(app);
 
   if (argc > 1 && argv[1][0] != '-' && actions.count(argv[1]) == 0) {
     std::vector<std::string> names;

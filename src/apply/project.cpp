@@ -259,8 +259,9 @@ LatentSet latents_from_json(const nlohmann::json& j, const ModelSpec& spec) {
     GF_CHECK(row.is_array() && static_cast<int64_t>(row.size()) == spec.z_dim, "latent ", i,
              " must be a list of ", spec.z_dim, " numbers (the model's z_dim)");
     for (size_t k = 0; k < row.size(); ++k) {
-      GF_CHECK(row[k].is_number() && std::isfinite(row[k].get<double>()), "latent ", i,
-               " holds a value that is not a finite number");
+      GF_CHECK(row[k].is_number() &&
+                   std::fabs(row[k].get<double>()) <= std::numeric_limits<float>::max(),
+               "latent ", i, " holds a value that is not a finite float32 number");
       set.z[static_cast<int64_t>(i)][static_cast<int64_t>(k)] = row[k].get<float>();
     }
   }

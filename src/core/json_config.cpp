@@ -98,7 +98,7 @@ nlohmann::json read_json_file(const std::string& path) {
   const std::string text = read_file(path);
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, out_of_range for 1e999
     throw Error(concat(path, ": invalid JSON (", e.what(), ")"));
   }
 }

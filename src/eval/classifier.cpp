@@ -7,12 +7,15 @@
 #include <torch/optim/adam.h>
 #include <torch/utils.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "core/rng.h"
-#include "data/augment.h"
+#include "data/classic_augment.h"
 #include "data/loader.h"
 #include "io/checkpoint.h"
 
@@ -72,32 +75,79 @@ std::string classifier_data_hash(const Dataset& train) {
   return tensor_hash(torch::cat({train.x.flatten(1), train.y.unsqueeze(1).to(torch::kFloat32)}, 1));
 }
 
+std::string classifier_data_hash(const Dataset& train, const Dataset& extra) {
+  return classifier_data_hash(train) + "+" + classifier_data_hash(extra);
+}
+
+void ClassifierOptions::validate() const {
+  GF_CHECK(epochs >= 0, "classifier epochs must be >= 0, got ", epochs);
+  GF_CHECK(steps >= 0 && steps <= 10'000'000,
+           "classifier steps must be between 0 and 10000000, got ", steps);
+  GF_CHECK(batch >= 1 && batch <= 65536, "classifier batch must be between 1 and 65536, got ",
+           batch);
+  GF_CHECK(lr > 0, "classifier learning rate must be positive, got ", lr);
+  GF_CHECK(extra_ratio > 0 && extra_ratio < 1, "--extra-ratio must be between 0 and 1 (the share ",
+           "of each batch drawn from the extra set), got ", extra_ratio);
+  parse_classic_augment(augment);
+}
+
 double classifier_accuracy(Classifier& model, const Dataset& data) {
   GF_CHECK(data.y.defined(), "accuracy needs labelled data");
   Embedding e = embed(model, data.x);
   return e.probs.argmax(1).eq(data.y).to(torch::kFloat64).mean().item<double>();
 }
 
+namespace {
+
+void check_extra(const Dataset& train, const Dataset& extra) {
+  GF_CHECK(extra.is_image() && extra.y.defined() && extra.size() > 0, "the extra set ", extra.name,
+           " must hold labelled images");
+  GF_CHECK(extra.sample_shape() == train.sample_shape(), "the extra set ", extra.name,
+           " holds images of shape ", extra.x.sizes().slice(1), ", ", train.name, " of shape ",
+           train.x.sizes().slice(1));
+  GF_CHECK(extra.y.min().item<int64_t>() >= 0 && extra.y.max().item<int64_t>() < train.num_classes,
+           "the extra set ", extra.name, " has labels outside ", train.name, "'s ",
+           train.num_classes, " classes");
+}
+
+}  // namespace
+
 TrainedClassifier train_classifier(const Dataset& train, const Dataset& test,
-                                   const ClassifierOptions& o, bool verbose) {
+                                   const ClassifierOptions& o, bool verbose, const Dataset* extra) {
   GF_CHECK(train.is_image() && train.y.defined(), "the evaluator trains on labelled images; ",
            train.name, " is not");
   GF_CHECK(train.x.size(2) == train.x.size(3), "the evaluator needs square images");
+  o.validate();
+  if (extra) check_extra(train, *extra);
+  const ClassicAugment augment = parse_classic_augment(o.augment);
   torch::manual_seed(mix(o.seed, 0xc1a55));
   TrainedClassifier out;
   out.info.dataset = train.name;
   out.info.classes = train.num_classes;
   out.info.channels = train.x.size(1);
   out.info.size = train.x.size(2);
-  out.info.data_hash = classifier_data_hash(train);
+  out.info.data_hash = extra ? classifier_data_hash(train, *extra) : classifier_data_hash(train);
   out.model = std::make_shared<Classifier>(out.info.channels, out.info.size, out.info.classes);
   torch::optim::Adam opt(out.model->parameters(), torch::optim::AdamOptions(o.lr));
   // Small folders (a few hundred images) get one batch of everything rather than an error.
-  BatchLoader loader(train, std::min(o.batch, train.size()), mix(o.seed, 0xc1a55));
+  const int64_t batch = std::min(o.batch, train.size());
+  // The real set's batches per epoch set the length, with or without extra data.
+  const int64_t batches_per_epoch = train.size() / batch;
+  const int64_t extra_batch =
+      extra ? static_cast<int64_t>(std::llround(o.extra_ratio * static_cast<double>(batch))) : 0;
+  GF_CHECK(!extra || (extra_batch >= 1 && extra_batch < batch), "--extra-ratio ", o.extra_ratio,
+           " of a batch of ", batch, " leaves no room for real or extra images");
+  GF_CHECK(!extra || extra->size() >= extra_batch, "the extra set ", (extra ? extra->name : ""),
+           " has ", (extra ? extra->size() : 0), " images, fewer than the ", extra_batch,
+           " each batch takes from it");
+  BatchLoader loader(train, batch - extra_batch, mix(o.seed, 0xc1a55));
+  std::unique_ptr<BatchLoader> extra_loader;
+  if (extra) extra_loader = std::make_unique<BatchLoader>(*extra, extra_batch, mix(o.seed, 0xe47a));
   const int64_t epochs =
       o.epochs > 0 ? o.epochs
                    : std::clamp<int64_t>(320000 / std::max<int64_t>(1, train.size()), 5, 20);
-  const int64_t steps = epochs * loader.batches_per_epoch();
+  const int64_t steps = o.steps > 0 ? o.steps : epochs * batches_per_epoch;
+  const int64_t log_every = o.steps > 0 ? std::max<int64_t>(1, steps / 10) : batches_per_epoch;
   auto gen = at::detail::createCPUGenerator(mix(o.seed, 0xa06));
   out.model->train();
   for (int64_t s = 0; s < steps; ++s) {
@@ -106,14 +156,19 @@ TrainedClassifier train_classifier(const Dataset& train, const Dataset& test,
       group.options().set_lr(o.lr * (1.0 - static_cast<double>(s) / static_cast<double>(steps)));
     }
     Batch b = loader.batch(s);
-    // Random shifts of up to 1/8 of the size: 8,000 digits are few for a CNN otherwise.
+    if (extra_loader) {
+      Batch e = extra_loader->batch(s);
+      b.x = torch::cat({b.x, e.x});
+      b.y = torch::cat({b.y, e.y});
+    }
+    if (augment.any()) b.x = classic_augment(b.x, augment, gen);
     auto loss = F::cross_entropy(out.model->forward(b.x), b.y);
     opt.zero_grad();
     loss.backward();
     opt.step();
-    if (verbose && (s + 1) % loader.batches_per_epoch() == 0) {
-      log_info("classifier epoch ", (s + 1) / loader.batches_per_epoch(), "/", epochs, ": loss ",
-               loss.item<double>());
+    if (verbose && (s + 1) % log_every == 0) {
+      log_info("classifier step ", s + 1, "/", steps, " (epoch ", (s + 1) / batches_per_epoch,
+               "): loss ", loss.item<double>());
     }
   }
   out.model->eval();

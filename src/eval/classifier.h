@@ -45,9 +45,21 @@ struct ClassifierInfo {
 
 struct ClassifierOptions {
   int64_t epochs = 0;  // 0: about 320,000 samples seen, 5 to 20 epochs (MNIST 20, Fashion 5)
+  // Optimisation steps; 0: `epochs` passes over the real training set. Extra data never changes
+  // the count, so runs with and without it take the same number of steps.
+  int64_t steps = 0;
   int64_t batch = 128;
   double lr = 1e-3;
   uint64_t seed = 0;
+  // Classic augmentation of every training batch (classic_augment.h): "", "shift", "rotate" or
+  // "shift,rotate" (random shifts of up to 2 px, rotations of up to 10 degrees).
+  std::string augment;
+  // With extra data: the share of every batch drawn from it, round(extra_ratio * batch) images,
+  // the rest from the real set (as batches mix real and generated images in Antoniou et al.
+  // 2017); 0.5 is half and half whatever the two sets' sizes.
+  double extra_ratio = 0.5;
+
+  void validate() const;
 };
 
 struct TrainedClassifier {
@@ -61,9 +73,15 @@ std::string tensor_hash(const torch::Tensor& t);
 // ClassifierInfo::data_hash of a training set: its images and labels.
 std::string classifier_data_hash(const Dataset& train);
 
+// ClassifierInfo::data_hash of a training set with extra images mixed in: both sets' hashes.
+std::string classifier_data_hash(const Dataset& train, const Dataset& extra);
+
 // Trains on `train` (labels required), measures accuracy on `test`. Deterministic on 1 thread.
+// `extra`, when given, is mixed into every batch (options.extra_ratio); it must have `train`'s
+// sample shape and labels among its classes (labelled_set.h reads such sets from files).
 TrainedClassifier train_classifier(const Dataset& train, const Dataset& test,
-                                   const ClassifierOptions& options, bool verbose = true);
+                                   const ClassifierOptions& options, bool verbose = true,
+                                   const Dataset* extra = nullptr);
 double classifier_accuracy(Classifier& model, const Dataset& data);
 void save_classifier(const std::string& path, Classifier& model, const ClassifierInfo& info);
 TrainedClassifier load_classifier(const std::string& path);

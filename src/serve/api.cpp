@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "core/names.h"
@@ -43,7 +44,7 @@ std::vector<float> latent_field(const json& v, const std::string& what) {
   std::vector<float> z;
   z.reserve(v.size());
   for (const auto& x : v) {
-    if (!x.is_number() || !std::isfinite(x.get<double>()))
+    if (!x.is_number() || !(std::fabs(x.get<double>()) <= std::numeric_limits<float>::max()))
       bad(concat("'", what, "' must hold finite numbers only"));
     z.push_back(x.get<float>());
   }
@@ -84,7 +85,7 @@ GenerateRequest parse_generate_request(const std::string& body,
   json j;
   try {
     j = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999
     throw ApiError(400, "invalid_json", concat("the body is not valid JSON (", e.what(), ")"));
   }
   if (!j.is_object()) bad("the body must be a JSON object");

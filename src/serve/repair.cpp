@@ -32,7 +32,7 @@ RepairRequest parse_repair_request(const std::string& body, const std::vector<st
   json j;
   try {
     j = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999
     throw ApiError(400, "invalid_json", concat("the body is not valid JSON (", e.what(), ")"));
   }
   if (!j.is_object()) bad("the body must be a JSON object");

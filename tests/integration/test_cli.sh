@@ -150,6 +150,35 @@ PY
 expect_error "no evaluator at" "$GF" eval "$WORK/run" --dataset mnist --data "$DATA" --evaluator "$WORK/none.clf"
 expect_error "valid: fid, kid, is, prdc, classes, cond_acc, cas" "$GF" eval "$WORK/run" --data "$DATA" \
   --evaluator "$WORK/ev/mnist.clf" --metrics fid,bogus
+# Data augmentation (docs/applications.md): subset, augment (idx pair, folder, confidence filter),
+# classifier train with --extra and --augment.
+"$GF" dataset subset "$DATA" --dataset mnist --per-class 5 --seed 1 --out "$WORK/sub5" > /dev/null
+"$GF" augment "$WORK/cgan" --per-class 4 --out "$WORK/aug.idx.gz" > "$WORK/aug.txt"
+grep -q "wrote 40 samples (4 per class of 10 classes" "$WORK/aug.txt" || fail "augment: $(cat "$WORK/aug.txt")"
+# An evaluator after 2 steps is close to uniform (every probability near 0.1): 0.01 passes all.
+"$GF" classifier train --dataset mnist --data "$WORK/sub5" --steps 2 --out "$WORK/weak.clf" > /dev/null 2>&1
+"$GF" augment "$WORK/cgan" --per-class 2 --out "$WORK/augdir" --min-confidence 0.01 \
+  --evaluator "$WORK/weak.clf" > "$WORK/aug2.txt"
+grep -q "acceptance 100.0%" "$WORK/aug2.txt" || fail "augment --min-confidence: $(cat "$WORK/aug2.txt")"
+[ "$(find "$WORK/augdir" -name '*.png' | wc -l)" -eq 20 ] || fail "augment folder lacks 2 PNGs per class"
+expect_error "acceptance" "$GF" augment "$WORK/cgan" --per-class 2 --out "$WORK/x.idx" \
+  --min-confidence 0.99 --evaluator "$WORK/weak.clf"
+"$GF" classifier train --dataset mnist --data "$WORK/sub5" --steps 3 --batch 20 --augment shift,rotate \
+  --extra "$WORK/augdir" --out "$WORK/xclf.clf" --json 2> /dev/null > "$WORK/xclf.json"
+/usr/bin/python3 - "$WORK/xclf.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["train_images"] == 50 and r["extra_images"] == 20 and "+" in r["data_hash"], r
+PY
+expect_error "unconditional" "$GF" augment "$WORK/run" --per-class 2 --out "$WORK/x.idx"
+expect_error "--min-confidence must be in [0, 1]" "$GF" augment "$WORK/cgan" --per-class 2 \
+  --min-confidence 2 --out "$WORK/x.idx"
+expect_error "--per-class must be" "$GF" augment "$WORK/cgan" --per-class 0 --out "$WORK/x.idx"
+expect_error "not an empty directory" "$GF" augment "$WORK/cgan" --per-class 1 --out "$WORK/augdir"
+expect_error "give it a file with --out" "$GF" classifier train --data "$WORK/sub5" --augment shift
+expect_error "no labels file" "$GF" classifier train --data "$WORK/sub5" --extra "$WORK/s10.idx" \
+  --out "$WORK/x.clf"
+expect_error "fewer than the 5000 per class" "$GF" dataset subset "$DATA" --per-class 5000 --out "$WORK/x"
 "$GF" train "${COMMON[@]}" --out "$WORK/evrun" --steps 100 --set eval.every=50 --set eval.n=100 \
   --set eval.evaluator="$WORK/ev/mnist.clf" > /dev/null 2>&1
 [ "$(grep -c '"eval"' "$WORK/evrun/metrics.jsonl")" -eq 2 ] || fail "expected 2 evaluations in metrics.jsonl"
