@@ -79,9 +79,7 @@ nlohmann::json Limits::to_json() const {
           {"formats", {"png", "grid", "json"}}};
 }
 
-GenerateRequest parse_generate_request(const std::string& body,
-                                       const std::vector<std::string>& models,
-                                       const Limits& limits) {
+json parse_body(const std::string& body, const std::vector<std::string>& keys) {
   json j;
   try {
     j = json::parse(body);
@@ -89,24 +87,34 @@ GenerateRequest parse_generate_request(const std::string& body,
     throw ApiError(400, "invalid_json", concat("the body is not valid JSON (", e.what(), ")"));
   }
   if (!j.is_object()) bad("the body must be a JSON object");
-  static const std::vector<std::string> kKeys = {"model",      "n",      "seed",    "labels",
-                                                 "truncation", "format", "walk_to", "latent"};
   for (const auto& item : j.items()) {
-    if (std::find(kKeys.begin(), kKeys.end(), item.key()) == kKeys.end())
-      bad(concat("unknown field '", item.key(), "'; valid: ", join_names(kKeys)));
+    if (std::find(keys.begin(), keys.end(), item.key()) == keys.end())
+      bad(concat("unknown field '", item.key(), "'; valid: ", join_names(keys)));
   }
-  GenerateRequest r;
-  if (j.contains("model")) {
-    if (!j["model"].is_string()) bad("'model' must be a string");
-    r.model = j["model"].get<std::string>();
-    if (std::find(models.begin(), models.end(), r.model) == models.end())
-      throw ApiError(400, "unknown_model",
-                     concat("unknown model '", r.model, "'; served: ", join_names(models)));
-  } else if (models.size() == 1) {
-    r.model = models[0];
-  } else {
+  return j;
+}
+
+std::string model_field(const json& body, const std::vector<std::string>& models) {
+  if (!body.contains("model")) {
+    if (models.size() == 1) return models[0];
     bad(concat("'model' is required when several are served: ", join_names(models)));
   }
+  if (!body["model"].is_string()) bad("'model' must be a string");
+  const auto model = body["model"].get<std::string>();
+  if (std::find(models.begin(), models.end(), model) == models.end())
+    throw ApiError(400, "unknown_model",
+                   concat("unknown model '", model, "'; served: ", join_names(models)));
+  return model;
+}
+
+GenerateRequest parse_generate_request(const std::string& body,
+                                       const std::vector<std::string>& models,
+                                       const Limits& limits) {
+  static const std::vector<std::string> kKeys = {"model",      "n",      "seed",    "labels",
+                                                 "truncation", "format", "walk_to", "latent"};
+  const json j = parse_body(body, kKeys);
+  GenerateRequest r;
+  r.model = model_field(j, models);
   if (j.contains("n")) r.n = integer_field(j, "n", 1, limits.max_n);
   if (j.contains("seed")) {
     r.seed = static_cast<uint64_t>(integer_field(j, "seed", 0, limits.max_seed));

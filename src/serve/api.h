@@ -76,6 +76,12 @@ void check_request_labels(const GenerateRequest& req, const ModelSpec& spec);
 // for conditional models. Throws ApiError(400).
 void check_request_latents(const GenerateRequest& req, const ModelSpec& spec);
 
+// A request body: a JSON object with only `keys`; ApiError(400) otherwise (invalid_json for
+// what does not parse).
+nlohmann::json parse_body(const std::string& body, const std::vector<std::string>& keys);
+// The request's model: its "model" field, which must be served, or the only one served.
+std::string model_field(const nlohmann::json& body, const std::vector<std::string>& models);
+
 // A list of finite numbers (a latent) from a JSON field; ApiError(400) naming `what` otherwise.
 std::vector<float> latent_field(const nlohmann::json& v, const std::string& what);
 // An integer field within [lo, hi]; JSON floats, strings and booleans are refused, not coerced.

@@ -29,31 +29,11 @@ json RepairLimits::to_json() const {
 
 RepairRequest parse_repair_request(const std::string& body, const std::vector<std::string>& models,
                                    const RepairLimits& limits) {
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999
-    throw ApiError(400, "invalid_json", concat("the body is not valid JSON (", e.what(), ")"));
-  }
-  if (!j.is_object()) bad("the body must be a JSON object");
   static const std::vector<std::string> kKeys = {"model", "image",    "mask", "box",   "label",
                                                  "steps", "restarts", "seed", "format"};
-  for (const auto& item : j.items()) {
-    if (std::find(kKeys.begin(), kKeys.end(), item.key()) == kKeys.end())
-      bad(concat("unknown field '", item.key(), "'; valid: ", join_names(kKeys)));
-  }
+  const json j = parse_body(body, kKeys);
   RepairRequest r;
-  if (j.contains("model")) {
-    if (!j["model"].is_string()) bad("'model' must be a string");
-    r.model = j["model"].get<std::string>();
-    if (std::find(models.begin(), models.end(), r.model) == models.end())
-      throw ApiError(400, "unknown_model",
-                     concat("unknown model '", r.model, "'; served: ", join_names(models)));
-  } else if (models.size() == 1) {
-    r.model = models[0];
-  } else {
-    bad(concat("'model' is required when several are served: ", join_names(models)));
-  }
+  r.model = model_field(j, models);
   if (!j.contains("image")) bad("'image' (a base64 PNG) is required");
   r.image = base64_field(j, "image");
   if (j.contains("mask") == j.contains("box")) bad("give the hole as 'mask' or as 'box'");

@@ -6,14 +6,8 @@ set -euo pipefail
 GF="$1"; DATA="$2"; WORK="$3"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 rm -rf "$WORK"; mkdir -p "$WORK"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_error() {
-  local want="$1"; shift
-  set +e; "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; local rc=$?; set -e
-  [ "$rc" -eq 1 ] || fail "expected exit 1, got $rc: $*; stderr: $(cat "$WORK/err.txt")"
-  [ "$(wc -l < "$WORK/err.txt")" -le 2 ] || fail "more than one error line: $(cat "$WORK/err.txt")"
-  grep -qF -- "$want" "$WORK/err.txt" || fail "expected '$want' in stderr of: $*; got: $(cat "$WORK/err.txt")"
-}
+source "$(dirname "$0")/common.sh"
+MAX_ERROR_LINES=2  # the error, and at most one log line before it
 export PYTHONPATH="$HERE/../../scripts/lib"
 
 "$GF" train --config configs/cgan_mnist.json --data "$DATA" --set data.limit=1000 --threads 1 \

@@ -4,14 +4,7 @@
 set -euo pipefail
 GF="$1"; DATA="$2"; WORK="$3"
 rm -rf "$WORK"; mkdir -p "$WORK"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_error "substring" cmd...: exit code 1 and the substring on stderr.
-expect_error() {
-  local want="$1"; shift
-  set +e; "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; local rc=$?; set -e
-  [ "$rc" -eq 1 ] || fail "expected exit 1, got $rc: $*; stderr: $(cat "$WORK/err.txt")"
-  grep -qF -- "$want" "$WORK/err.txt" || fail "expected '$want' in stderr of: $*; got: $(cat "$WORK/err.txt")"
-}
+source "$(dirname "$0")/common.sh"
 BASE=(--config configs/mlp_mnist.json --set data.limit=2000 --set log.every=20
       --set log.sample_every=100 --set log.checkpoint_every=100 --threads 1)
 COMMON=("${BASE[@]}" --data "$DATA")
