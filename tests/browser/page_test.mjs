@@ -160,12 +160,20 @@ try {
   assert.equal(fromRepair.latent.length, 100, "the walk did not start from the repair's latent");
   assert.deepEqual(fromRepair.labels, [3]);
 
-  // Nothing painted: Repair projects the picture (the generator's closest image).
+  // Keep that repair as a walk target; nothing painted, Repair projects the picture (the
+  // generator's closest image); the walk then runs between the two pictures' latents.
+  await page.click("#keeptarget");
   await page.click("#clearmask");
   await page.click("#repairbtn");
   await page.waitForFunction(() => document.getElementById("repairinfo").textContent
       .startsWith("projection"));
   assert.equal(repairBodies.length, 2);
+  await page.click("#walkfrom");
+  await page.waitForFunction(() => document.getElementById("walkinfo").textContent
+      .includes("→ the kept picture"));
+  const between = generateBodies[generateBodies.length - 1];
+  assert.equal(between.walk_to.latent.length, 100, "the walk does not end at the kept latent");
+  assert.equal(between.latent.length, 100);
 
   await page.screenshot({ path: `${outDir}/page.png`, fullPage: true });
   assert.deepEqual(problems, []);
