@@ -8,7 +8,7 @@ DEMO_RUN ?= runs/demo
 DEMO_N ?= 100
 
 .PHONY: all deps data build demo test evaluators bench bench-serve profile format clean \
-	experiment-augment experiment-repair install deb
+	experiment-augment experiment-repair install deb fuzz
 
 all: build
 
@@ -67,6 +67,11 @@ install: build
 
 deb: build
 	@cd $(BUILD) && cpack -G DEB
+
+# Every libFuzzer target for FUZZ_SECONDS each (default 600); writes docs/reliability.md's table.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	@bash tests/fuzz/run_all.sh $(FUZZ_SECONDS)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

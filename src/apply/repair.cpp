@@ -171,7 +171,7 @@ torch::Tensor read_masks(const std::string& path, const ImageSet& images) {
 torch::Tensor box_mask(int64_t n, int64_t height, int64_t width, const std::vector<int64_t>& box) {
   GF_CHECK(box.size() == 4, "a box is x,y,w,h");
   const int64_t x = box[0], y = box[1], bw = box[2], bh = box[3];
-  GF_CHECK(x >= 0 && y >= 0 && bw >= 1 && bh >= 1 && x + bw <= width && y + bh <= height,
+  GF_CHECK(x >= 0 && y >= 0 && bw >= 1 && bh >= 1 && bw <= width - x && bh <= height - y,
            "the box ", x, ",", y, ",", bw, ",", bh, " must lie inside the ", width, "x", height,
            " image");
   auto known = torch::ones({n, 1, height, width});

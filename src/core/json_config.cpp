@@ -55,6 +55,12 @@ nlohmann::json merge_strict(const nlohmann::json& defaults, const nlohmann::json
 }
 
 void apply_override(nlohmann::json& config, const std::string& assignment) {
+  // JSON text is UTF-8: a value that is not would only fail later, when the config is written.
+  try {
+    (void)nlohmann::json(assignment).dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw Error("--set: the assignment is not valid UTF-8");
+  }
   const auto eq = assignment.find('=');
   GF_CHECK(eq != std::string::npos && eq > 0, "--set expects key=value, got '", assignment, "'");
   const std::string key = assignment.substr(0, eq);

@@ -80,6 +80,12 @@ CheckpointReader::CheckpointReader(const std::string& path, torch::Device device
   } catch (const c10::Error& e) {
     throw Error(concat(path, ": not a readable ganforge checkpoint (",
                        first_line(e.what_without_backtrace()), ")"));
+  } catch (const std::exception& e) {
+    // LibTorch's loader also throws TorchScript's ErrorReport (its message after a blank line),
+    // the lexer's runtime_error and out_of_range on damaged archives (found by fuzzing).
+    std::string what = e.what();
+    what.erase(0, what.find_first_not_of("\n "));
+    throw Error(concat(path, ": not a readable ganforge checkpoint (", first_line(what), ")"));
   }
   c10::IValue format, version, meta;
   GF_CHECK(root_.try_read("format", format) && format.isString() &&

@@ -80,6 +80,9 @@ TEST(Config, UnknownKeysAndBadValuesAreErrorsThatNameThem) {
   std::string msg = error_of([] { config_from_json_strict({{"train", {{"lrr", 1}}}}, {}); });
   EXPECT_NE(msg.find("unknown config key 'train.lrr'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("lr_g"), std::string::npos) << msg;  // lists the valid keys
+  // Not UTF-8 (found by fuzzing: the run wrote half a directory, then failed to dump config.json).
+  msg = error_of([] { config_from_json_strict(nlohmann::json::object(), {"name=\xff"}); });
+  EXPECT_NE(msg.find("not valid UTF-8"), std::string::npos) << msg;
   msg = error_of([] { config_from_json_strict(nlohmann::json::object(), {"train.nope=3"}); });
   EXPECT_NE(msg.find("train.nope"), std::string::npos) << msg;
   msg = error_of([] { config_from_json_strict(nlohmann::json::object(), {"train.batch=abc"}); });
