@@ -8,7 +8,7 @@ DEMO_RUN ?= runs/demo
 DEMO_N ?= 100
 
 .PHONY: all deps data build demo test evaluators bench bench-serve profile format clean \
-	experiment-augment experiment-repair install deb fuzz
+	experiment-augment experiment-repair install deb fuzz test-sanitize
 
 all: build
 
@@ -19,7 +19,8 @@ data: deps
 	@bash scripts/fetch_data.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DGF_WERROR=ON -DGF_REQUIRE_ALL=ON > /dev/null
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DGF_WERROR=ON -DGF_REQUIRE_ALL=ON \
+	  $(CMAKE_FLAGS) > /dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: data build
@@ -34,8 +35,15 @@ evaluators: data build
 	  [ -f data/evaluators/$$d.clf ] || $(GF) classifier train --dataset $$d; \
 	done
 
+# Every test; a test skipped for a reason tests/expected_skips.txt does not list fails the run
+# (docs/testing.md).
 test: data build
-	@cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1200
+	@cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1200 --output-junit junit.xml
+	@/usr/bin/python3 scripts/check_skips.py $(BUILD)/junit.xml tests/expected_skips.txt
+
+# The unit and serve tests in an ASan + UBSan build of ganforge's own code (docs/testing.md).
+test-sanitize: data deps
+	@bash scripts/test_sanitize.sh
 
 # Speed against the PyTorch peer; writes BENCHMARKS.md (never part of `make test`).
 bench: build

@@ -60,6 +60,7 @@ if(GF_FUZZ)
     src/data/image_file.cpp
     src/io/checkpoint.cpp
     src/io/safetensors.cpp
+    src/io/torch_archive.cpp
     src/serve/api.cpp
     src/serve/base64.cpp
     src/serve/repair.cpp

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "io/torch_archive.h"
 
 namespace gf {
 namespace fs = std::filesystem;
@@ -75,6 +76,7 @@ void CheckpointWriter::write(const std::string& path) {
 
 CheckpointReader::CheckpointReader(const std::string& path, torch::Device device) : path_(path) {
   GF_CHECK(std::filesystem::is_regular_file(path), path, ": no such checkpoint file");
+  check_torch_archive(path);  // before LibTorch's TorchScript importer sees the file
   try {
     root_.load_from(path, device);
   } catch (const c10::Error& e) {

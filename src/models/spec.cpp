@@ -1,10 +1,12 @@
 #include "models/spec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "core/error.h"
 #include "core/names.h"
+#include "models/dcgan.h"
 #include "models/registry.h"
 #include "models/resnet.h"
 
@@ -28,6 +30,47 @@ int64_t ModelSpec::class_index(const std::string& text, const std::string& where
   GF_CHECK(l >= 0 && l < num_classes, "label ", l, " is out of range: ", where, " has classes 0..",
            num_classes - 1);
   return l;
+}
+
+double ModelSpec::weights_estimate() const {
+  const ModelSpec& s = *this;
+  const double out = static_cast<double>(s.out_numel());
+  double n = 0;
+  if (s.arch == "mlp") {
+    for (const auto* widths : {&s.g_hidden, &s.d_hidden}) {
+      double prev = widths == &s.g_hidden ? s.z_dim : out;
+      for (int64_t w : *widths) {
+        n += prev * static_cast<double>(w);
+        prev = static_cast<double>(w);
+      }
+      n += prev * (widths == &s.g_hidden ? out : 1.0);
+    }
+  } else if (s.arch == "dcgan") {
+    // A sample shape dcgan cannot make is the builder's error to report, with its own message.
+    DcganGeometry geo;
+    try {
+      geo = DcganGeometry::of(s);
+    } catch (const Error&) {
+      return 0;
+    }
+    const double area = static_cast<double>(geo.base * geo.base);
+    const double kernel = s.g_upsample == "resize" ? 9 : 16;
+    double g = static_cast<double>(s.g_channels) * std::pow(2.0, geo.steps - 1);
+    double d = static_cast<double>(s.d_channels);
+    n += s.z_dim * g * area;
+    for (int64_t i = 0; i + 1 < geo.steps; ++i, g /= 2, d *= 2) {
+      n += (g * g / 2) * kernel + d * d * 32;
+    }
+    n += g * s.out_shape[0] * kernel + d * area;
+  } else if (s.arch == "resnet") {
+    const ResnetGeometry geo = ResnetGeometry::of(s);
+    const double g = static_cast<double>(s.g_channels), d = static_cast<double>(s.d_channels);
+    // G: blocks of two 3x3 convolutions and a 1x1 shortcut. D: the first block's second
+    // convolution, then downsampling blocks like G's and flat blocks without a shortcut.
+    n += s.z_dim * g * static_cast<double>(geo.base * geo.base) + geo.g_blocks * 19 * g * g;
+    n += 9 * d * d + (geo.d_down - 1) * 19 * d * d + ResnetGeometry::kDFlatBlocks * 18 * d * d;
+  }
+  return n;
 }
 
 void ModelSpec::validate() const {
@@ -61,6 +104,12 @@ void ModelSpec::validate() const {
   GF_CHECK(!is_conditional() || num_classes >= 2, "model.conditional = ", conditional,
            " needs labelled data with at least 2 classes");
   if (arch == "resnet") ResnetGeometry::of(*this);
+  // 2^30 float32 weights are 4 GiB; ganforge's presets have 0.1 to 4 million.
+  const double weights = weights_estimate();
+  GF_CHECK(weights <= kMaxModelWeights, "the model is too large: G and D would have about ",
+           static_cast<int64_t>(std::min(weights, 9e18)), " weights (the limit is ",
+           static_cast<int64_t>(kMaxModelWeights), "); make model.g_hidden/d_hidden or ",
+           "g_channels/d_channels smaller");
 }
 
 // With defaults: checkpoints written before a key existed (class_names) still load.

@@ -10,6 +10,10 @@
 
 namespace gf {
 
+// validate() refuses a spec whose G and D would have more weights than this together (4 GiB of
+// float32): an absurd spec in a config or a file fails before anything is allocated.
+constexpr double kMaxModelWeights = 1 << 30;
+
 struct ModelSpec {
   std::string arch = "mlp";        // a name from model_names()
   int64_t z_dim = 100;             // latent size
@@ -44,6 +48,10 @@ struct ModelSpec {
   int64_t class_index(const std::string& name_or_index, const std::string& where) const;
   int64_t out_numel() const;
   void validate() const;
+  // About how many weights G and D have together, from the layer sizes alone (the large layers
+  // exactly; biases and normalisations left out), without building them. In double: an absurd
+  // spec gives a huge number, not an overflow.
+  double weights_estimate() const;
   nlohmann::json to_json() const;
   static ModelSpec from_json(const nlohmann::json& j);
 };

@@ -2,11 +2,15 @@
 
 #include <c10/util/Exception.h>
 #include <torch/utils.h>
+// Only with the Gloo headers: a pip torch ships c10d's headers and defines USE_C10D_GLOO for
+// every user, but not Gloo's own headers, which ProcessGroupGloo.hpp then includes.
+#ifdef GF_WITH_C10D
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef GF_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #endif
 
 #include <cstdlib>

@@ -7,13 +7,33 @@
 #include <cstdlib>
 #include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "core/error.h"
 #include "core/names.h"
 
 namespace gf {
 namespace {
+
+// The key of a parameter's entry in an optimizer's state, as torch::optim makes it: the address
+// of its TensorImpl, held as a pointer in LibTorch 2 and printed to a string (as
+// c10::guts::to_string, gone in 2, prints it) in 1.13. The state map's key type says which.
+using StateKey = std::remove_cv_t<std::remove_reference_t<
+    decltype(std::declval<torch::optim::Optimizer&>().state().begin()->first)>>;
+
+template <typename Key = StateKey>
+Key state_key(const torch::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream os;
+    os << p.unsafeGetTensorImpl();
+    return os.str();
+  } else {
+    return p.unsafeGetTensorImpl();
+  }
+}
 
 // Whether every parameter with a gradient can take the fused loop: dense float32 on the CPU.
 bool fusable_params(const torch::optim::Optimizer& opt) {
@@ -185,7 +205,7 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
     const double b1 = std::get<0>(o.betas()), b2 = std::get<1>(o.betas());
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      const auto key = state_key(p);
       auto& states = state();
       if (states.find(key) == states.end()) {
         auto s = std::make_unique<torch::optim::AdamParamState>();
@@ -231,7 +251,7 @@ torch::Tensor FusedRmsprop::step(LossClosure closure) {
     const float mom = static_cast<float>(o.momentum()), wd = static_cast<float>(o.weight_decay());
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      const auto key = state_key(p);
       auto& states = state();
       if (states.find(key) == states.end()) {
         auto s = std::make_unique<torch::optim::RMSpropParamState>();

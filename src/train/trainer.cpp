@@ -322,7 +322,8 @@ void Trainer::load(const std::string& path) {
     opt_d_->load(r.section("opt_D"));
     torch::Tensor state;
     r.section("rng").read("train", state);
-    gen_.set_state(state);
+    // The reader puts every tensor on the run's device; a CPU generator takes its state on the CPU.
+    gen_.set_state(state.cpu());
   } catch (const c10::Error& e) {
     throw Error(concat(path, ": checkpoint does not match the model (",
                        first_line(e.what_without_backtrace()), ")"));

@@ -67,7 +67,7 @@ if [ "$MODE" = full ] && [ "${FUZZ_FORK:-1}" = 1 ]; then
   FORK=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$FUZZ_SRC/lsan.supp:print_suppressions=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0}
 mkdir -p "$WORK"
 RESULTS=$WORK/results.tsv
 : > "$RESULTS"

@@ -35,7 +35,7 @@ def cause(output):
 def main():
     exe, artifacts = sys.argv[1:3]
     groups = collections.defaultdict(list)
-    supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan.supp")
+    supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sanitize", "lsan.supp")
     env = dict(os.environ, LSAN_OPTIONS=f"suppressions={supp}:print_suppressions=0")
     for name in sorted(os.listdir(artifacts)):
         path = os.path.join(artifacts, name)

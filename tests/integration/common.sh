@@ -10,3 +10,30 @@ expect_error() {
     fail "more than $MAX_ERROR_LINES lines on stderr: $(cat "$WORK/err.txt")"
   grep -qF -- "$want" "$WORK/err.txt" || fail "expected '$want' in stderr of: $*; got: $(cat "$WORK/err.txt")"
 }
+
+# A port nobody listens on now (the kernel's choice). Another process can take it before the
+# caller binds it: ranks2 retries then.
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ranks2 ARGS...: `ganforge train ARGS` as two ranks by hand (the variables torchrun would set),
+# output in $WORK/rank{0,1}.{out,err}; fails unless both ranks exit 0. When free_port's port was
+# taken before rank 0 bound it (and only then) it retries on a new port. GF is the binary; the
+# ranks' process ids are added to PIDS so a trap can kill them.
+ranks2() {
+  local attempt
+  for attempt in 1 2 3; do
+    local port; port=$(free_port)
+    local pids=() rc0=0 rc1=0
+    for r in 0 1; do
+      RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+        timeout 300 "$GF" train "$@" > "$WORK/rank$r.out" 2> "$WORK/rank$r.err" &
+      pids+=($!); PIDS+=($!)
+    done
+    wait "${pids[0]}" || rc0=$?
+    wait "${pids[1]}" || rc1=$?
+    [ "$rc0" -eq 0 ] && [ "$rc1" -eq 0 ] && return 0
+    grep -qi "address already in use" "$WORK/rank0.err" "$WORK/rank1.err" && continue
+    fail "rank 0 exited $rc0, rank 1 exited $rc1: $(cat "$WORK/rank0.err" "$WORK/rank1.err")"
+  done
+  fail "no free port for the rendezvous after 3 attempts"
+}

@@ -5,35 +5,13 @@
 set -euo pipefail
 GF="$1"; DATA="$2"; WORK="$3"
 rm -rf "$WORK"; mkdir -p "$WORK"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/common.sh"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ARGS=(--config configs/mlp_mnist.json --data "$DATA" --set data.limit=1024
       --set log.every=10 --set log.checkpoint_every=10 --set log.sample_every=10 --threads 1)
 
-# ranks2 ARGS...: `ganforge train ARGS` as two ranks by hand (the variables torchrun would set);
-# fails unless both ranks exit 0. free_port's port can be taken by another process before rank
-# 0 binds it: then (and only then) it retries on a new port.
-ranks2() {
-  local attempt
-  for attempt in 1 2 3; do
-    local port; port=$(free_port)
-    local pids=() rc0=0 rc1=0
-    for r in 0 1; do
-      RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-        "$GF" train "$@" > "$WORK/rank$r.out" 2> "$WORK/rank$r.err" &
-      pids+=($!); PIDS+=($!)
-    done
-    wait "${pids[0]}" || rc0=$?
-    wait "${pids[1]}" || rc1=$?
-    [ "$rc0" -eq 0 ] && [ "$rc1" -eq 0 ] && return 0
-    grep -qi "address already in use" "$WORK/rank0.err" "$WORK/rank1.err" && continue
-    fail "rank 0 exited $rc0, rank 1 exited $rc1: $(cat "$WORK/rank0.err" "$WORK/rank1.err")"
-  done
-  fail "no free port for the rendezvous after 3 attempts"
-}
 # launch2 OUT STEPS [extra...]: a new two-rank run.
 launch2() {
   local out="$1" steps="$2"; shift 2

@@ -6,15 +6,10 @@ set -euo pipefail
 GF="$1"; EMOJI="$2"; WORK="$3"; C10D="${4:-no-c10d}"
 rm -rf "$WORK"; mkdir -p "$WORK"
 export GANFORGE_CACHE="$WORK/cache"
+source "$(dirname "$0")/common.sh"
 fail() { echo "FAIL: $*" >&2; [ -f "$WORK/serve.log" ] && tail -20 "$WORK/serve.log" >&2; exit 1; }
-expect_error() {
-  local want="$1"; shift
-  set +e; "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; local rc=$?; set -e
-  [ "$rc" -eq 1 ] || fail "expected exit 1, got $rc: $*; stderr: $(cat "$WORK/err.txt")"
-  grep -qF -- "$want" "$WORK/err.txt" || fail "expected '$want' in stderr of: $*; got: $(cat "$WORK/err.txt")"
-}
-PID=""; DP0=""; DP1=""
-trap 'for p in "$PID" "$DP0" "$DP1"; do if [ -n "$p" ]; then kill -9 "$p" 2>/dev/null || true; fi; done' EXIT
+PID=""; PIDS=()
+trap 'for p in "$PID" "${PIDS[@]}"; do if [ -n "$p" ]; then kill -9 "$p" 2>/dev/null || true; fi; done' EXIT
 [ -d "$EMOJI/flags" ] || fail "$EMOJI missing: run make data (scripts/fetch_data.sh)"
 
 # A folder as a user has one: three classes of 64x64 RGBA PNGs, one of them nested deeper, and a
@@ -88,16 +83,8 @@ cmp "$WORK/run/samples/step_000020.png" "$WORK/run2/samples/step_000020.png" ||
 # Data-parallel training on the colour folder: two ranks on loopback (c10d Gloo) write one run
 # with the class names, and both decode into one cache entry.
 if [ "$C10D" = c10d ]; then
-  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  for r in 0 1; do
-    RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-      timeout 300 "$GF" train "${TRAIN[@]}" --data "$D" --out "$WORK/dp" --steps 10 --distributed \
-      > /dev/null 2> "$WORK/dp$r.err" &
-    eval "DP$r=\$!"
-  done
-  wait "$DP0" || fail "rank 0: $(tail -3 "$WORK/dp0.err")"
-  wait "$DP1" || fail "rank 1: $(tail -3 "$WORK/dp1.err")"
-  grep -q "data-parallel: 2 ranks" "$WORK/dp0.err" || fail "not data-parallel"
+  ranks2 "${TRAIN[@]}" --data "$D" --out "$WORK/dp" --steps 10 --distributed
+  grep -q "data-parallel: 2 ranks" "$WORK/rank0.err" || fail "not data-parallel"
   "$GF" info "$WORK/dp" | grep -q "classes:     3 (0=flags" || fail "data-parallel run lost the class names"
 fi
 

@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../zip_writer.h"
 #include "core/file.h"
 #include "core/runtime.h"
 #include "io/checkpoint.h"
+#include "io/torch_archive.h"
 #include "models/generator_file.h"
 #include "test_util.h"
 #include "train/trainer.h"
@@ -210,6 +212,56 @@ TEST(Checkpoint, CorruptOrForeignFilesAreClearErrors) {
   Trainer t2(other, data);
   msg = error_of([&] { t2.load(dir.file("good.ckpt")); });
   EXPECT_NE(msg.find("model spec differs"), std::string::npos) << msg;
+}
+
+TEST(Checkpoint, TorchScriptMembersAreCheckedBeforeLibTorchCompilesThem) {
+  // LibTorch's importer compiles an archive's code/ members and segfaults on some damaged ones
+  // (docs/reliability.md, defect 6: "__buffers__ns__ = []" reaches parseClassConstant). The
+  // check in front of it accepts the declarations LibTorch writes and nothing else.
+  test::TempDir dir;
+  const std::string good =
+      "class Module(Module):\n  __parameters__ = [\"weight\", \"bias\", ]\n  __buffers__ = []\n"
+      "  __annotations__ = []\n  __annotations__[\"0\"] = __torch__.___torch_mangle_1.Module\n"
+      "  weight : Tensor\n  betas : Tuple[float, float]\n  step : Optional[List[int]]\n";
+  auto archive = [&](const std::string& name, const std::string& code) {
+    write_file_atomic(dir.file(name), test::make_zip({{"archive/data.pkl", "\x80\x02."},
+                                                      {"archive/code/__torch__.py", code},
+                                                      {"archive/version", "3\n"}}));
+    return dir.file(name);
+  };
+  EXPECT_NO_THROW(check_torch_archive(archive("good.zip", good)));
+  for (const std::string& bad :
+       {std::string("  __buffers__ns__ = []\n"), std::string("  x : int = 3\n"),
+        std::string("  def forward(self):\n"), std::string("  w : Tensor[\n"),
+        std::string("  __annotations__[\"a\\\"b\"] = int\n"), std::string("import os\n")}) {
+    const std::string msg = error_of([&] { check_torch_archive(archive("bad.zip", good + bad)); });
+    EXPECT_NE(msg.find("bad.zip: not a readable ganforge checkpoint (member "
+                       "archive/code/__torch__.py line 9 is not a class declaration"),
+              std::string::npos)
+        << bad << ": " << msg;
+  }
+  // A flipped byte in the member fails its CRC (the data starts after the 30-byte local header
+  // and the 25-byte name); a cut file has no directory.
+  std::string bytes = test::make_zip({{"archive/code/__torch__.py", good}});
+  bytes[30 + 25 + 5] ^= 1;
+  write_file_atomic(dir.file("flipped.zip"), bytes);
+  EXPECT_NE(error_of([&] { check_torch_archive(dir.file("flipped.zip")); }).find("CRC-32"),
+            std::string::npos);
+  write_file_atomic(dir.file("cut.zip"), bytes.substr(0, bytes.size() - 10));
+  EXPECT_NE(error_of([&] { check_torch_archive(dir.file("cut.zip")); }).find("end-of-directory"),
+            std::string::npos);
+
+  // Every checkpoint ganforge writes passes, and CheckpointReader runs the check.
+  RunConfig c = ring_config(1);
+  c.model.conditional = "cgan";
+  c.model.num_classes = 8;
+  Dataset data = load_dataset(c.data, 0);
+  Trainer t(c, data);
+  t.step();
+  t.save(dir.file("real.ckpt"));
+  EXPECT_NO_THROW(check_torch_archive(dir.file("real.ckpt")));
+  const std::string msg = error_of([&] { CheckpointReader r(dir.file("bad.zip")); });
+  EXPECT_NE(msg.find("is not a class declaration"), std::string::npos) << msg;
 }
 
 TEST(Checkpoint, UnsupportedFormatVersionIsAClearError) {

@@ -47,17 +47,32 @@ torch::Tensor flat_weights(Trainer& t) {
   return torch::cat(all).clone();
 }
 
-Trace train(const RunConfig& c, const Dataset& data, std::shared_ptr<Distributed> dist, int steps) {
+// G's and D's buffers (batch norm's running statistics), flattened.
+torch::Tensor flat_buffers(Trainer& t) {
+  std::vector<torch::Tensor> all;
+  for (const auto& b : t.generator().buffers())
+    all.push_back(b.detach().flatten().to(torch::kFloat));
+  for (const auto& b : t.discriminator().buffers()) {
+    all.push_back(b.detach().flatten().to(torch::kFloat));
+  }
+  return torch::cat(all).clone();
+}
+
+// The weights after each step; with `buffers`, the final buffers as one more entry.
+Trace train(const RunConfig& c, const Dataset& data, std::shared_ptr<Distributed> dist, int steps,
+            bool buffers = false) {
   Trainer t(c, data, std::move(dist));
   Trace trace;
   for (int i = 0; i < steps; ++i) {
     t.step();
     trace.push_back(flat_weights(t));
   }
+  if (buffers) trace.push_back(flat_buffers(t));
   return trace;
 }
 
-std::vector<Trace> train_ranks(const RunConfig& c, const Dataset& data, int world, int steps) {
+std::vector<Trace> train_ranks(const RunConfig& c, const Dataset& data, int world, int steps,
+                               bool buffers = false) {
   const int port = free_port();
   std::vector<Trace> traces(static_cast<size_t>(world));
   std::vector<std::string> errors(static_cast<size_t>(world));
@@ -70,7 +85,7 @@ std::vector<Trace> train_ranks(const RunConfig& c, const Dataset& data, int worl
         env.world_size = world;
         env.master_port = port;
         auto dist = std::make_shared<Distributed>(env, std::chrono::seconds(60), torch::kCPU);
-        traces[static_cast<size_t>(r)] = train(c, data, dist, steps);
+        traces[static_cast<size_t>(r)] = train(c, data, dist, steps, buffers);
       } catch (const std::exception& e) {
         errors[static_cast<size_t>(r)] = e.what();
       }
@@ -121,6 +136,43 @@ TEST(Distributed, RandomDrawsFollowTheGlobalBatch) {
   expect_data_parallel_equals_single(
       ring_config({"train.loss=wgan-gp", "train.n_critic=2", "train.instance_noise=0.1"}));
   expect_data_parallel_equals_single(ring_config({"train.r1_gamma=1", "train.r1_every=2"}));
+}
+
+TEST(Distributed, DcganBatchNormStaysLocalWhileWeightsStayEqual) {
+  GF_NEEDS_C10D();
+  // DCGAN with batch norm in G and D on 256 MNIST digits: each rank normalises with its own half
+  // of the global batch (README, "Data-parallel training"), so the ranks' running statistics
+  // differ and the run is not the single process's; the weights stay identical on every rank
+  // (averaged gradients), train, and stay finite.
+  RunConfig c = config_from_json_strict({{"model",
+                                          {{"arch", "dcgan"},
+                                           {"z_dim", 16},
+                                           {"g_channels", 8},
+                                           {"d_channels", 8},
+                                           {"d_norm", "batch"}}},
+                                         {"train", {{"batch", 32}, {"steps", 12}}}},
+                                        {});
+  c.data.dir = std::string(GF_SOURCE_DIR) + "/data/mnist";
+  c.data.limit = 256;
+  const Dataset data = load_dataset(c.data, 0);
+  c.model.out_shape = data.sample_shape();
+  const int steps = 12;
+  const Trace single = train(c, data, nullptr, steps);
+  const auto ranks = train_ranks(c, data, 2, steps, true);
+  ASSERT_EQ(ranks[0].size(), static_cast<size_t>(steps + 1));
+  ASSERT_EQ(ranks[1].size(), static_cast<size_t>(steps + 1));
+  for (int i = 0; i < steps; ++i) {
+    ASSERT_TRUE(torch::equal(ranks[0][i], ranks[1][i])) << "ranks differ after step " << i + 1;
+    ASSERT_TRUE(torch::isfinite(ranks[0][i]).all().item<bool>()) << "step " << i + 1;
+  }
+  const auto& w0 = ranks[0][steps - 1];
+  EXPECT_GT((w0 - ranks[0].front()).abs().max().item<double>(), 1e-4);
+  // Local statistics: not the single process's result (which normalises over all 32 images).
+  EXPECT_GT((w0 - single.back()).abs().max().item<double>(), 1e-6);
+  // The running statistics are each rank's own, and finite.
+  EXPECT_GT((ranks[0].back() - ranks[1].back()).abs().max().item<double>(), 1e-6);
+  EXPECT_TRUE(torch::isfinite(ranks[0].back()).all().item<bool>());
+  EXPECT_TRUE(torch::isfinite(ranks[1].back()).all().item<bool>());
 }
 
 TEST(Distributed, EnvironmentIsValidated) {

@@ -55,6 +55,43 @@ TEST(Models, UnknownArchAndBadSpecsAreErrors) {
   EXPECT_NE(test::error_of([&] { build_gan(s); }).find("out_shape"), std::string::npos);
 }
 
+int64_t weights_of(const Gan& gan) {
+  int64_t n = 0;
+  for (const auto& p : gan.g->parameters()) n += p.numel();
+  for (const auto& p : gan.d->parameters()) n += p.numel();
+  return n;
+}
+
+TEST(Models, AbsurdlyLargeSpecsAreRefusedBeforeAnythingIsAllocated) {
+  // The estimate follows the real count (biases and norms left out) for every architecture...
+  ModelSpec dcgan = seed_spec();
+  dcgan.arch = "dcgan";
+  ModelSpec resize = dcgan;
+  resize.g_upsample = "resize";
+  ModelSpec colour = dcgan;
+  colour.out_shape = {3, 32, 32};
+  ModelSpec resnet = colour;
+  resnet.arch = "resnet";
+  resnet.g_channels = resnet.d_channels = 32;
+  for (const ModelSpec& spec : {seed_spec(), dcgan, resize, colour, resnet}) {
+    const double real = static_cast<double>(weights_of(build_gan(spec)));
+    EXPECT_GT(spec.weights_estimate(), 0.9 * real) << spec.arch;
+    EXPECT_LE(spec.weights_estimate(), real) << spec.arch;
+  }
+  // ... so a spec of 17 GB (as a 328-byte safetensors file asked for, found by fuzzing) is an
+  // error from validate(), not an allocation.
+  ModelSpec huge = seed_spec();
+  huge.g_hidden = std::vector<int64_t>(16, 16384);
+  EXPECT_GT(huge.weights_estimate(), 4e9);
+  EXPECT_NE(test::error_of([&] { huge.validate(); }).find("the model is too large"),
+            std::string::npos);
+  huge = dcgan;
+  huge.out_shape = {3, 1024, 1024};
+  huge.g_channels = 1024;
+  EXPECT_NE(test::error_of([&] { huge.validate(); }).find("the model is too large"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gf
 
