@@ -113,13 +113,13 @@ for t in "${TARGETS[@]}"; do
     status_line=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1 || true)
     execs=$(echo "$status_line" | sed -nE 's/^#([0-9]+).*/\1/p')
   else
-    status_line=$(grep -E '^#[0-9]+ +[A-Z]+ +cov:' "$log" | tail -n 1 || true)
+    status_line=$(grep -E '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov:' "$log" | tail -n 1 || true)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     [ -n "$execs" ] || execs=$(echo "$status_line" | sed -nE 's/^#([0-9]+).*/\1/p')
   fi
   execs=${execs:-0}
   rate=$((execs / (wall > 0 ? wall : 1)))
-  cov=$(echo "$status_line" | grep -oE 'cov: [0-9]+ ft: [0-9]+' | awk '{print $2 "/" $4}')
+  cov=$(echo "$status_line" | grep -oE 'cov: [0-9]+ ft: [0-9]+' | awk '{print $2 "/" $4}' || true)
   corp=$(ls "$corpus" | wc -l)
   crashes=$(find "$artifacts" -name 'crash-*' | wc -l)
   leaks=$(find "$artifacts" -name 'leak-*' | wc -l)
