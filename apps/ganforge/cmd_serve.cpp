@@ -44,12 +44,15 @@ void run_serve(ServeCliOptions o) {
   serve::Server server(o.server);
   const int port = server.bind();
   std::atomic<bool> done{false};
+  std::atomic<bool> log_failed{false};
   std::thread watcher([&] {
     const timespec tick{0, 50 * 1000 * 1000};
     bool announced = false;
     while (!done) {
+      // A log that cannot be written (a full disk) stops the server: it would serve unlogged.
+      if (!log_write_error().empty()) log_failed = true;
       // Repeated until listen() returns, in case the signal came before it started.
-      if (g_stop_signal) {
+      if (g_stop_signal || log_failed) {
         if (!announced) log_info("serve: shutting down: finishing requests in flight");
         announced = true;
         server.stop();
@@ -87,6 +90,7 @@ void run_serve(ServeCliOptions o) {
   });
   server.listen();
   loader.join();
+  if (log_failed) throw Error(log_write_error());
   log_info("serve: stopped");
 }
 

@@ -2,8 +2,11 @@
 // errors into exit codes: 0 success, 1 user error (one clear sentence), 2 internal error.
 #include <c10/util/Exception.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -15,6 +18,9 @@
 #include "version.h"
 
 int main(int argc, char** argv) {
+  // Past a file size limit (ulimit -f) a write fails with EFBIG, which every writer reports with
+  // the file's name, instead of SIGXFSZ killing the process with a core dump.
+  std::signal(SIGXFSZ, SIG_IGN);
   gf::ensure_fast_blas(argc, argv);
   gf::keep_freed_memory();
   CLI::App app{"ganforge: train, watch, evaluate and serve GAN image generators"};
@@ -58,6 +64,11 @@ int main(int argc, char** argv) {
       throw std::logic_error("GF_TEST_INTERNAL_ERROR is set");
     }
     for (auto* sub : app.get_subcommands()) actions.at(sub->get_name())();
+    // What a command printed (info --json, eval --json, ...) must have been written whole.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      std::fprintf(stderr, "error: cannot write standard output: %s\n", std::strerror(errno));
+      return 1;
+    }
     return 0;
   } catch (const gf::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

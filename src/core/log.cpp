@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -29,6 +31,28 @@ bool& progress_pending() {
   static bool pending = false;
   return pending;
 }
+std::string& log_path() {
+  static std::string p;
+  return p;
+}
+std::string& write_error() {
+  static std::string e;
+  return e;
+}
+
+// Under log_mutex(): remembers the first failed write.
+void note_failure(const std::string& file, int err) {
+  if (write_error().empty())
+    write_error() = concat("cannot write ", file, ": ", std::strerror(err));
+}
+
+// What standard error is (a file's path when it is redirected to one).
+std::string stderr_name() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/fd/2", buf, sizeof buf - 1);
+  return n > 0 && buf[0] == '/' ? concat("standard error (", std::string(buf, size_t(n)), ")")
+                                : "standard error";
+}
 
 std::string timestamp() {
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -50,11 +74,13 @@ void log_to_file(const std::string& path) {
   std::lock_guard<std::mutex> lock(log_mutex());
   if (path.empty()) {
     log_file().reset();
+    log_path().clear();
     return;
   }
   auto f = std::make_unique<std::ofstream>(path, std::ios::app);
   GF_CHECK(f->good(), "cannot open log file ", path, " for writing");
   log_file() = std::move(f);
+  log_path() = path;
 }
 
 void log_mute(bool on) {
@@ -68,11 +94,20 @@ void log_line(const std::string& line) {
     std::fputs("\r\033[K", stderr);
     progress_pending() = false;
   }
-  std::fprintf(stderr, "%s\n", line.c_str());
+  if (std::fprintf(stderr, "%s\n", line.c_str()) < 0) note_failure(stderr_name(), errno);
   if (log_file()) {
     *log_file() << timestamp() << ' ' << line << '\n';
     log_file()->flush();
+    if (!log_file()->good()) {
+      note_failure(log_path(), errno);
+      log_file().reset();  // a torn line at most; nothing more is appended
+    }
   }
+}
+
+std::string log_write_error() {
+  std::lock_guard<std::mutex> lock(log_mutex());
+  return write_error();
 }
 
 void progress_line(const std::string& line) {

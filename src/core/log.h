@@ -13,6 +13,11 @@ void log_line(const std::string& line);
 // Drops every later log line (progress lines too) until unmuted: ranks other than 0 of a
 // data-parallel run stay silent. Errors are reported by the caller, not through the log.
 void log_mute(bool muted);
+// The first write of a log line that failed (standard error or the log file: a full disk, a file
+// size limit, a closed pipe) as "cannot write FILE: why"; empty while every write succeeded.
+// Long-running commands check it at safe points and stop with it (train before each step, serve
+// on its watcher's tick), so a full disk never loses the log silently.
+std::string log_write_error();
 // A progress line that overwrites itself on a terminal (\r) and is silent otherwise.
 void progress_line(const std::string& line);
 bool stderr_is_terminal();

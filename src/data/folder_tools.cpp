@@ -97,17 +97,28 @@ nlohmann::json pack_image_folder(const DataOptions& options, const std::string& 
   const fs::path tmp = out + ".tmp-" + std::to_string(::getpid());
   fs::remove_all(tmp);
   nlohmann::json info = {{"format", "ganforge-pack-1"}, {"source", o.to_json()}};
-  for (const char* split : {"train", "test"}) {
-    o.split = split;
-    FolderSamples s = load_image_folder(o);
-    write_idx_split(tmp.string(), split, {s.pixels, s.labels, s.classes});
-    info[split] = {{"images", s.pixels.size(0)}, {"skipped", s.skipped}};
-    info["classes"] = s.classes;
-    info["shape"] = s.pixels.sizes().slice(1).vec();
+  try {
+    for (const char* split : {"train", "test"}) {
+      o.split = split;
+      FolderSamples s = load_image_folder(o);
+      write_idx_split(tmp.string(), split, {s.pixels, s.labels, s.classes});
+      info[split] = {{"images", s.pixels.size(0)}, {"skipped", s.skipped}};
+      info["classes"] = s.classes;
+      info["shape"] = s.pixels.sizes().slice(1).vec();
+    }
+    write_file_atomic((tmp / "pack.json").string(), info.dump(2) + "\n");
+    if (fs::exists(out)) fs::remove(out);  // the empty directory checked above
+    fs::rename(tmp, out);
+  } catch (const Error& e) {
+    // A pack that cannot be written (a full disk) leaves nothing half-written behind.
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw Error(concat("dataset pack into ", out, " failed, nothing was written: ", e.what()));
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
   }
-  write_file_atomic((tmp / "pack.json").string(), info.dump(2) + "\n");
-  if (fs::exists(out)) fs::remove(out);  // the empty directory checked above
-  fs::rename(tmp, out);
   return info;
 }
 

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 
@@ -24,6 +23,8 @@
 #include "train/losses.h"
 #include "train/monitors.h"
 #include "train/report.h"
+#include "train/run_dir.h"
+#include "train/stop_signal.h"
 #include "train/trainer.h"
 
 namespace gf {
@@ -75,53 +76,6 @@ std::string fixed(double v, int digits) {
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
 }
-
-// Keeps the metrics lines up to `step` (a resumed run rewrites what came after its checkpoint).
-void truncate_metrics(const std::string& path, int64_t step) {
-  if (!fs::exists(path)) return;
-  std::string kept;
-  for (const auto& j : read_jsonl(path)) {
-    if (j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() <= step) {
-      kept += j.dump() + "\n";
-    }
-  }
-  write_file_atomic(path, kept);
-}
-
-class RunDirectory {
- public:
-  RunDirectory(std::string dir, const RunConfig& config, bool resume, bool overwrite)
-      : dir_(std::move(dir)) {
-    if (!resume) {
-      if (fs::exists(dir_) && !fs::is_empty(dir_)) {
-        GF_CHECK(overwrite, "run directory ", dir_, " already exists; use --resume ", dir_,
-                 ", --overwrite, or another --out");
-        fs::remove_all(dir_);
-      }
-    }
-    fs::create_directories(fs::path(dir_) / "samples");
-    fs::create_directories(fs::path(dir_) / "checkpoints");
-    write_file_atomic(path("config.json"), config.to_json().dump(2) + "\n");
-    log_to_file(path("log.txt"));
-  }
-  ~RunDirectory() { log_to_file(""); }
-
-  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
-  std::string samples_path(int64_t step) const {
-    char name[32];
-    std::snprintf(name, sizeof name, "step_%06lld.png", static_cast<long long>(step));
-    return (fs::path(dir_) / "samples" / name).string();
-  }
-  void append_metrics(const nlohmann::json& line) {
-    std::ofstream out(path("metrics.jsonl"), std::ios::app);
-    out << line.dump() << '\n';
-    GF_CHECK(out.good(), "cannot append to ", path("metrics.jsonl"));
-  }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-};
 
 }  // namespace
 
@@ -186,7 +140,7 @@ TrainResult run_training(const TrainRequest& request) {
     const auto ckpts = list_checkpoints(run_dir);
     GF_CHECK(!ckpts.empty(), run_dir, ": nothing to resume (no checkpoints)");
     trainer.load(ckpts.back());
-    if (writer) truncate_metrics(dir->path("metrics.jsonl"), trainer.step_index());
+    if (writer) dir->truncate_metrics(trainer.step_index());
     log_info("resumed from ", ckpts.back(), " at step ", trainer.step_index());
   } else if (!config.train.init_from.empty()) {
     const InitReport r = trainer.init_from(resolve_checkpoint(config.train.init_from));
@@ -271,9 +225,9 @@ TrainResult run_training(const TrainRequest& request) {
   };
   auto write_checkpoint = [&]() {
     if (!writer) return;
-    result.checkpoint = checkpoint_path(run_dir, trainer.step_index());
+    result.checkpoint = dir->checkpoint_path(trainer.step_index());
     trainer.save(result.checkpoint);
-    prune_checkpoints(run_dir, config.log.keep);
+    if (dir->committed()) prune_checkpoints(run_dir, config.log.keep);
   };
 
   auto run_eval = [&]() {
@@ -284,14 +238,13 @@ TrainResult run_training(const TrainRequest& request) {
     nlohmann::json m = scorer->score(images, labels);
     if (const auto fid = headline_fid(m); fid && *fid < best_fid) {
       best_fid = *fid;
-      trainer.save((fs::path(run_dir) / "checkpoints" / "best.ckpt").string());
+      trainer.save(dir->path("checkpoints/best.ckpt"));
       m["best"] = true;
     }
     if (scorer->closest_pairs().defined()) {
       // Memorisation's closest (sample, training image) pairs, for the report.
-      const std::string pairs = closest_pairs_path(run_dir);
-      fs::create_directories(fs::path(pairs).parent_path());
-      write_png(pairs, make_grid(scorer->closest_pairs(), scorer->closest_pairs().size(0) / 2));
+      write_png(closest_pairs_path(run_dir),
+                make_grid(scorer->closest_pairs(), scorer->closest_pairs().size(0) / 2));
     }
     if (m.contains("classes_covered")) {
       const int64_t covered = m["classes_covered"].get<int64_t>();
@@ -303,12 +256,27 @@ TrainResult run_training(const TrainRequest& request) {
     }
     return m;
   };
-  if (!resume) write_samples();
+  if (!resume) {
+    // The new run directory appears with its step-0 grid and checkpoint (train/run_dir.h).
+    write_samples();
+    write_checkpoint();
+    if (writer) dir->commit();
+  }
+  // Ctrl-C or SIGTERM: stop at the next step boundary with a checkpoint (train/stop_signal.h).
+  StopSignal stop;
+  bool interrupted = false;
+  const torch::Device device = parse_device(config.train.device);
   const auto start = Clock::now();
   auto window_start = start;
   int64_t window_steps = 0, rollbacks = 0;
   StepStats sum;
   while (trainer.step_index() < total) {
+    if (stop.should_stop(dist.get(), trainer.step_index(), device)) {
+      interrupted = true;
+      break;
+    }
+    // A log that cannot be written (a full disk) stops the run like any other failed write.
+    if (const std::string e = log_write_error(); writer && !e.empty()) throw Error(e);
     const int64_t next = trainer.step_index() + 1;
     // Gradient norms are measured on the steps that will probably be logged (a budget's plan
     // can still move the last step).
@@ -327,7 +295,7 @@ TrainResult run_training(const TrainRequest& request) {
       const double scale = trainer.lr_scale() * 0.5;
       trainer.load(ckpts.back());
       trainer.set_lr_scale(scale);
-      truncate_metrics(dir->path("metrics.jsonl"), trainer.step_index());
+      dir->truncate_metrics(trainer.step_index());
       warn({concat(e.what(), "; rolled back to ", ckpts.back(), " with the learning rates x", scale,
                    " (rollback ", rollbacks, " of 3)")});
       window_steps = 0;
@@ -408,6 +376,14 @@ TrainResult run_training(const TrainRequest& request) {
       sum = StepStats{};
     }
     if (step % config.log.checkpoint_every == 0 || last) write_checkpoint();
+  }
+  if (interrupted) {
+    if (writer && result.checkpoint != dir->checkpoint_path(trainer.step_index())) {
+      write_checkpoint();
+    }
+    log_info("interrupted by ", stop.reason(), ": stopped at step ", trainer.step_index(), " of ",
+             total, writer ? concat(" with checkpoint ", result.checkpoint) : std::string(),
+             "; continue with: ganforge train --resume ", run_dir);
   }
   if (writer) result.report = write_report(run_dir);
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -46,17 +46,24 @@ RingRun train_ring(std::vector<std::string> overrides) {
   return run;
 }
 
+// The bounds, from seeds 0-5 (docs/testing.md): every run covered 8/8 modes with 81-87% of its
+// samples within 4 sigma of a mode (preset 81.0-85.8%, bf16 81.0-86.8%, minimax 83.5-87.4%). A
+// collapsed run covers 1-4 modes; 75% fails a generator whose modes are 2.4x wider than the
+// data's (a Gaussian s times sigma wide puts 1 - exp(-8 / s^2) of its samples within 4 sigma).
+constexpr int kMinModes = 7;
+constexpr double kMinSharp = 0.75;
+
 TEST(Convergence, RingPresetCoversTheModes) {
   const RingQuality q = train_ring({}).quality;
-  EXPECT_GE(q.modes_covered, 7);
-  EXPECT_GE(q.high_quality, 0.8);
+  EXPECT_GE(q.modes_covered, kMinModes);
+  EXPECT_GE(q.high_quality, kMinSharp);
 }
 
 TEST(Convergence, RingBf16) {
   // Mixed precision (bf16 products, fp32 weights and loss) converges as fp32 does.
   const RingQuality q = train_ring({"train.precision=bf16"}).quality;
-  EXPECT_GE(q.modes_covered, 7);
-  EXPECT_GE(q.high_quality, 0.8);
+  EXPECT_GE(q.modes_covered, kMinModes);
+  EXPECT_GE(q.high_quality, kMinSharp);
 }
 
 TEST(Convergence, RingLsgan) {
@@ -78,12 +85,12 @@ TEST(Convergence, RingWganGp) {
 }
 
 TEST(Convergence, RingMinimaxIsRecorded) {
-  // The saturating loss: recorded in docs/recipes.md at 8/8 modes, 84% of samples within 4 sigma.
-  // The bounds leave room for another CPU's rounding (a GAN's trajectory amplifies it) and still
-  // fail a collapsed run (1-4 modes, as plain BCE without R1 gives) or a blurred one.
+  // The saturating loss: recorded in docs/recipes.md at 8/8 modes, 84% of samples within 4 sigma;
+  // seeds 0-5 gave 8/8 and 83.5-87.4%. Another CPU's rounding changes the trajectory as another
+  // seed does, so the seeds' spread is the margin the bounds need.
   const RingQuality q = train_ring({"train.g_loss=minimax"}).quality;
-  EXPECT_GE(q.modes_covered, 6);
-  EXPECT_GE(q.high_quality, 0.5);
+  EXPECT_GE(q.modes_covered, kMinModes);
+  EXPECT_GE(q.high_quality, kMinSharp);
 }
 
 TEST(Convergence, ConditionalRingFollowsTheLabel) {
