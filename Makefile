@@ -8,7 +8,7 @@ DEMO_RUN ?= runs/demo
 DEMO_N ?= 100
 
 .PHONY: all deps data build demo test evaluators bench bench-serve profile format clean \
-	experiment-augment experiment-repair install deb fuzz test-sanitize
+	experiment-augment experiment-repair install deb fuzz soak test-sanitize
 
 all: build
 
@@ -35,13 +35,18 @@ evaluators: data build
 	  [ -f data/evaluators/$$d.clf ] || $(GF) classifier train --dataset $$d; \
 	done
 
-# Every test; a test skipped for a reason tests/expected_skips.txt does not list fails the run
-# (docs/testing.md).
+# Every test (docs/testing.md, "What runs where"): this build (fuzz targets on) runs the
+# integration, slow, browser and fuzz labels; the unit and serve labels run in the ASan + UBSan
+# build of test-sanitize. A test skipped for a reason tests/expected_skips.txt does not list
+# fails the run.
+test: CMAKE_FLAGS += -DGF_BUILD_FUZZ=ON
 test: data build
-	@cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1200 --output-junit junit.xml
+	@cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1200 -LE '^(unit|serve)$$' \
+	  --output-junit junit.xml
 	@/usr/bin/python3 scripts/check_skips.py $(BUILD)/junit.xml tests/expected_skips.txt
+	@bash scripts/test_sanitize.sh
 
-# The unit and serve tests in an ASan + UBSan build of ganforge's own code (docs/testing.md).
+# The unit and serve tests in an ASan + UBSan build of ganforge's own code (build-sanitize).
 test-sanitize: data deps
 	@bash scripts/test_sanitize.sh
 
@@ -59,6 +64,12 @@ profile:
 
 bench-serve: build
 	@/usr/bin/python3 bench/serve_bench.py
+
+# The server under load and abuse for SOAK_REQUESTS requests (docs/reliability.md; long, never
+# part of `make test`).
+SOAK_REQUESTS ?= 100000
+soak: build
+	@/usr/bin/python3 bench/soak.py gf=$(GF) requests=$(SOAK_REQUESTS)
 
 # The applications' measurements (docs/applications.md; long, never part of `make test`).
 experiment-augment: evaluators

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make test-sanitize`: ganforge's own code built with AddressSanitizer + UndefinedBehaviorSanitizer
-# (cmake/Sanitize.cmake) into BUILD (default build-sanitize), running the unit and serve tests.
-# A report fails the test that caused it. docs/reliability.md, "Sanitizers", says what is covered.
+# `make test-sanitize` (and the second half of `make test`): ganforge's own code built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (cmake/Sanitize.cmake) into BUILD (default
+# build-sanitize), running the unit and serve tests. A report fails the test that caused it; a
+# skip not listed in tests/expected_skips.txt fails the run. docs/reliability.md, "Sanitizers",
+# says what is covered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build-sanitize}"
@@ -15,4 +17,6 @@ cmake --build "$BUILD" -j "$JOBS" --target ganforge_tests ganforge_server_tests 
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=0"
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/sanitize/ubsan.supp"
-cd "$BUILD" && ctest --output-on-failure -j 2 --timeout 1200 -L 'unit|serve'
+(cd "$BUILD" && ctest --output-on-failure -j 2 --timeout 1200 -L '^(unit|serve)$' \
+  --output-junit junit.xml)
+/usr/bin/python3 scripts/check_skips.py "$BUILD/junit.xml" tests/expected_skips.txt

@@ -71,6 +71,11 @@ void run_serve(ServeCliOptions o) {
 
   log_info("serve: listening on http://", o.server.host, ":", port, "/",
            o.server.api_key.empty() ? "" : " (API key required)");
+  if (o.server.api_key.empty() && !serve::is_loopback_host(o.server.host))
+    log_info("serve: WARNING: ", o.server.host,
+             " is reachable from other machines and no API key is set: anyone who reaches port ",
+             port, " can generate images and read /metrics; set --api-key KEY (or ",
+             "GANFORGE_API_KEY), or bind 127.0.0.1");
   std::thread loader([&] {
     try {
       for (const auto& arg : o.checkpoints) {
@@ -119,6 +124,18 @@ Action add_serve(CLI::App& app) {
   cmd->add_option("--threads-http", o->server.http_threads,
                   "HTTP threads, one per open connection (0: max(64, cores))")
       ->check(CLI::Range(0, 1024));
+  cmd->add_option("--max-connections", o->server.max_connections,
+                  "open connections at once; more are answered 503 at once")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--read-timeout", o->server.read_timeout_s,
+                  "seconds a request (line, headers, body) may take to arrive; then 408")
+      ->check(CLI::Range(0.001, 3600.0));
+  cmd->add_option("--write-timeout", o->server.write_timeout_s,
+                  "seconds a client may take to receive a response; then it is cut off")
+      ->check(CLI::Range(0.001, 3600.0));
+  cmd->add_option("--keep-alive", o->server.keep_alive_s,
+                  "seconds an idle connection stays open between requests")
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N");
   cmd->add_flag("--no-ema", o->no_ema, "serve the raw G even when a checkpoint has an EMA G");
   return [o] { run_serve(*o); };

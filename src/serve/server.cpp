@@ -1,10 +1,7 @@
 #include "serve/server.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <openssl/crypto.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +18,7 @@
 #include "io/image.h"
 #include "models/sampler.h"
 #include "serve/batcher.h"
+#include "serve/connections.h"
 #include "serve/generate.h"
 #include "serve/prometheus.h"
 #include "serve/repair.h"
@@ -65,41 +63,12 @@ json known_metrics(const std::string& checkpoint, int64_t step) {
   return best;
 }
 
-// cpp-httplib as Debian builds it listens with a backlog of 5: a burst of new connections (a
-// page's parallel fetches, a load balancer, a benchmark) overflows it and the kernel drops SYNs,
-// which clients only retry after a second. Linux lets listen() be called again on a listening
-// socket to change the backlog; find ours by its port and widen it.
-void widen_backlog(int port) {
-  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
-    int fd = -1;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (const std::exception&) {
-      continue;
-    }
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int bound = -1;
-    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    if (addr.ss_family == AF_INET6)
-      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    if (bound == port) ::listen(fd, SOMAXCONN);
-  }
-}
-
 struct Model {
   std::string name;
   LoadedGenerator gen;
   json info;
   std::unique_ptr<Batcher> batcher;
 };
-
-// Sent with every response: where a request ends up is logged and counted once, in the logger.
-thread_local Clock::time_point request_start;
 
 }  // namespace
 
@@ -109,6 +78,13 @@ void ServeOptions::validate() const {
   GF_CHECK(queue >= 1 && queue <= 100000, "--queue must be in 1..100000, got ", queue);
   GF_CHECK(http_threads >= 0 && http_threads <= 1024, "--threads-http must be in 0..1024");
   GF_CHECK(timeout_s > 0 && timeout_s <= 3600, "--timeout must be in (0, 3600] seconds");
+  GF_CHECK(max_connections >= 1 && max_connections <= 100000,
+           "--max-connections must be in 1..100000, got ", max_connections);
+  GF_CHECK(read_timeout_s > 0 && read_timeout_s <= 3600,
+           "--read-timeout must be in (0, 3600] seconds");
+  GF_CHECK(write_timeout_s > 0 && write_timeout_s <= 3600,
+           "--write-timeout must be in (0, 3600] seconds");
+  GF_CHECK(keep_alive_s >= 0 && keep_alive_s <= 3600, "--keep-alive must be in [0, 3600] seconds");
 }
 
 std::string model_name_for(const std::string& arg, std::string* path) {
@@ -135,11 +111,28 @@ std::string model_name_for(const std::string& arg, std::string* path) {
   return name;
 }
 
+namespace {
+
+ConnectionLimits connection_limits(const ServeOptions& o) {
+  ConnectionLimits l;
+  l.threads = o.http_threads > 0
+                  ? o.http_threads
+                  : std::max(64, static_cast<int>(std::thread::hardware_concurrency()));
+  l.max_connections = o.max_connections;
+  l.read_timeout_s = o.read_timeout_s;
+  l.write_timeout_s = o.write_timeout_s;
+  l.keep_alive_s = o.keep_alive_s;
+  l.max_body_bytes = o.max_body_bytes;
+  return l;
+}
+
+}  // namespace
+
 struct Server::Impl {
   ServeOptions opt;
   Limits limits;
   RepairLimits repair_limits;
-  httplib::Server http;
+  HttpServer http;
   ServerMetrics metrics{kRoutes};
   std::mutex models_mu;
   std::map<std::string, std::shared_ptr<Model>> models;
@@ -148,7 +141,7 @@ struct Server::Impl {
   std::mutex rng_mu;
   std::mt19937_64 rng{std::random_device{}()};
 
-  explicit Impl(ServeOptions o) : opt(std::move(o)) {
+  explicit Impl(ServeOptions o) : opt(std::move(o)), http(connection_limits(opt)) {
     limits.max_n = opt.max_batch;
     limits.max_body_bytes = opt.max_body_bytes;
   }
@@ -216,6 +209,9 @@ struct Server::Impl {
   void check_post(const httplib::Request& req) {
     check_key(req);
     if (!ready) throw ApiError(503, "loading", "models are still loading");
+    // A chunked body is bounded only on the wire (body plus framing) by the connection.
+    if (req.body.size() > opt.max_body_bytes)
+      throw ApiError(413, "payload_too_large", "the request body is too large");
     const std::string type = req.get_header_value("Content-Type");
     if (type.rfind("application/json", 0) != 0)
       throw ApiError(415, "unsupported_media_type",
@@ -320,22 +316,33 @@ struct Server::Impl {
     allow("/v1/generate", "POST");
     allow("/v1/repair", "POST");
 
-    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-      request_start = Clock::now();
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    // Errors the library answers itself (404, 413 body too large, 400 bad request line) get
-    // the same JSON body as ours.
+    // Errors the library answers itself (404, 413 body too large, 400 bad request line; a
+    // request too slow, or with too large a head or body, which it reports as 400) get the
+    // same JSON body as ours. The connection closes after a request it could not read or parse.
     http.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request& req, httplib::Response& res) {
+        [this](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          const ReadFailure failure = HttpServer::read_failure();
+          if (failure != ReadFailure::none || res.status == 400 || res.status == 414)
+            res.set_header("Connection", "close");
+          if (res.status == 400 && failure != ReadFailure::none)
+            res.status = failure == ReadFailure::timeout          ? 408
+                         : failure == ReadFailure::head_too_large ? 431
+                                                                  : 413;
           std::string code = "bad_request", message = "malformed request";
-          if (res.status == 404) {
+          if (res.status == 408) {
+            code = "request_timeout";
+            message = concat("the request did not arrive within ", opt.read_timeout_s, " s");
+          } else if (res.status == 431) {
+            code = "headers_too_large";
+            message = concat("the request line and headers exceed ",
+                             ConnectionLimits{}.max_head_bytes / 1024, " KiB");
+          } else if (res.status == 404) {
             code = "not_found";
             message = concat("no route ", req.path.substr(0, 200));
           } else if (res.status == 413) {
             code = "payload_too_large";
-            message = concat("the request body is too large");
+            message = "the request body is too large";
           } else if (res.status == 414) {
             code = "uri_too_long";
             message = "the request URI is too long";
@@ -350,24 +357,48 @@ struct Server::Impl {
         [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
           send_error(res, ApiError(500, "internal", "internal error; see the server log"));
         });
+    // Sent with every response: where a request ends up is logged and counted once, here. The
+    // time runs from the request's first byte; a request that could not be parsed has no
+    // address yet, so it is asked of the connection.
     http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      const double s = std::chrono::duration<double>(Clock::now() - request_start).count();
+      const double s =
+          std::chrono::duration<double>(Clock::now() - HttpServer::request_started()).count();
       metrics.record_request(req.path, res.status, s);
-      log_info("serve: ", req.remote_addr, " ", req.method, " ", req.path.substr(0, 200), " ",
-               res.status, " ", res.body.size(), " B ", static_cast<int64_t>(s * 1e6) / 1000.0,
-               " ms");
+      const std::string client =
+          req.remote_addr.empty() ? HttpServer::client_address() : req.remote_addr;
+      log_info("serve: ", client, " ", req.method, " ", req.path.substr(0, 200), " ", res.status,
+               " ", res.body.size(), " B ", static_cast<int64_t>(s * 1e6) / 1000.0, " ms");
     });
+  }
+
+  // A connection over --max-connections gets 503 with a JSON error at once, counted and logged
+  // like a request.
+  void refuse_over_cap() {
+    const int cap = opt.max_connections;
+    const std::string body =
+        error_body("too_many_connections",
+                   concat(cap, " connections are open (the server's limit); retry later"));
+    http.set_refusal(
+        concat("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n",
+               "Content-Length: ", body.size(), "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+               body),
+        [this, cap](const std::string& peer) {
+          metrics.record_request("", 503, 0);
+          log_info("serve: ", peer, " refused with 503: ", cap, " connections open");
+        });
+    HttpServer* server = &http;
+    metrics.add_gauge("ganforge_connections_open",
+                      "Open client connections (served or waiting for a thread).", "",
+                      [server] { return static_cast<double>(server->open_connections()); });
+    metrics.add_gauge("ganforge_connections_waiting",
+                      "Client connections waiting for an HTTP thread.", "",
+                      [server] { return static_cast<double>(server->waiting_connections()); });
   }
 };
 
 Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   impl_->opt.validate();
-  const int threads = impl_->opt.http_threads > 0
-                          ? impl_->opt.http_threads
-                          : std::max(64, static_cast<int>(std::thread::hardware_concurrency()));
-  impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl_->http.set_payload_max_length(impl_->opt.max_body_bytes);
-  impl_->http.set_keep_alive_max_count(1000);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which lets a second server bind the
   // same port and silently take half of the connections.
   impl_->http.set_socket_options([](int sock) {
@@ -376,9 +407,8 @@ Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(op
   });
   // Small responses must not wait for Nagle's algorithm to meet the client's delayed ACK (40 ms).
   impl_->http.set_tcp_nodelay(true);
-  impl_->http.set_read_timeout(10);
-  impl_->http.set_write_timeout(10);
   impl_->routes();
+  impl_->refuse_over_cap();
 }
 
 Server::~Server() {
@@ -397,7 +427,7 @@ int Server::bind() {
     GF_CHECK(impl_->http.bind_to_port(o.host, port), "cannot bind to ", o.host, ":", port,
              " (in use, or not an address of this machine?)");
   }
-  widen_backlog(port);
+  impl_->http.widen_backlog();
   return port;
 }
 

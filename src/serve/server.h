@@ -21,8 +21,18 @@ struct ServeOptions {
   int http_threads = 0;     // 0: max(64, hardware threads): one per open connection
   double timeout_s = 30;    // a request waiting longer for its images gets 503
   size_t max_body_bytes = 64 * 1024;
+  // Connections (docs/http_api.md, "Connections"): open at once, beyond which 503 at once.
+  int max_connections = 512;
+  double read_timeout_s = 10;   // a request must arrive whole within this, else 408
+  double write_timeout_s = 10;  // a response must be taken within this, else the connection ends
+  double keep_alive_s = 5;      // idle seconds between requests before a connection closes
   void validate() const;
 };
+
+// Whether `host` (as given to --host) is a loopback address: 127.0.0.0/8, ::1, localhost.
+// Binding anything else without an API key is worth a warning: any machine that reaches the
+// port can generate and read /metrics. (In connections.cpp, with the other socket code.)
+bool is_loopback_host(const std::string& host);
 
 // A served model's name as the API spells it: [A-Za-z0-9._-]{1,64}; "NAME=PATH" names it
 // explicitly, else the run directory's name (for a run or a checkpoint inside it) or the file's

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `ganforge serve` as a user runs it: a trained run and its safetensors export served by name,
-# images equal to `ganforge sample`'s, the API key from the environment, startup errors, and
-# SIGTERM while requests are in flight (they finish, exit 0).
+# images equal to `ganforge sample`'s, the API key from the environment, the warning when bound
+# beyond loopback without a key, startup errors, and SIGTERM while requests are in flight (they
+# finish, exit 0).
 set -euo pipefail
 GF="$1"; DATA="$2"; WORK="$3"
 rm -rf "$WORK"; mkdir -p "$WORK"
@@ -89,6 +90,26 @@ GANFORGE_API_KEY=k3y start_server "$WORK/serve2.log" "$WORK/g.safetensors"
 [ "$(gen '{"seed":1}' "$WORK/x")" = 401 ] || fail "no key accepted"
 [ "$(gen '{"seed":1}' "$WORK/x" -H 'Authorization: Bearer k3y')" = 200 ] || fail "key refused"
 kill -INT "$PID"; wait "$PID" || fail "serve exited non-zero after SIGINT"
+
+# Bound beyond loopback without an API key, start-up warns (as llama.cpp's server does); with a
+# key, or on loopback (the servers above), it does not.
+serve_once() {  # serve_once LOG ARGS...: starts serve, waits until it is ready, stops it
+  local log="$1"; shift
+  "$GF" serve "$WORK/g.safetensors" --port 0 "$@" > /dev/null 2> "$log" &
+  local pid=$!; PIDS+=("$pid")
+  for _ in $(seq 1 300); do
+    grep -q "serve: ready" "$log" && break
+    kill -0 "$pid" 2>/dev/null || fail "serve exited during start-up: $(cat "$log")"
+    sleep 0.1
+  done
+  kill -TERM "$pid"; wait "$pid" || fail "serve exited non-zero after SIGTERM"
+}
+serve_once "$WORK/open.log" --host 0.0.0.0
+grep -q "WARNING: 0.0.0.0 is reachable from other machines and no API key is set" \
+  "$WORK/open.log" || fail "no warning for 0.0.0.0 without an API key: $(cat "$WORK/open.log")"
+serve_once "$WORK/open_key.log" --host 0.0.0.0 --api-key k3y
+! grep -q "WARNING" "$WORK/open_key.log" || fail "a warning although an API key is set"
+! grep -q "WARNING" "$WORK/serve.log" || fail "a warning on loopback"
 
 # Start-up errors: one message, exit 1.
 expect_startup_error() {

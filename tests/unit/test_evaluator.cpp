@@ -31,16 +31,19 @@ TEST(Convergence, EvaluatorOnMnist) {
   const Dataset train = load_dataset(d, 0);
   d.split = "test";
   const Dataset test = load_dataset(d, 0);
-  ClassifierOptions options;  // GF_TEST_SEED=K: the floor below was set from seeds 0-5
+  ClassifierOptions options;  // GF_TEST_SEED=K: the floor below was set from seeds 0-3
   if (const char* seed = std::getenv("GF_TEST_SEED")) options.seed = std::stoull(seed);
   TrainedClassifier c = train_classifier(train, test, options, false);
   RecordProperty("test_accuracy_permille", static_cast<int>(c.info.test_accuracy * 1000));
-  EXPECT_GE(c.info.test_accuracy, 0.975);
+  // Seeds 0-3 gave 0.979-0.982 on the 2,000 test digits (docs/testing.md); 0.97 leaves 18 digits
+  // below the worst of them for another CPU's rounding, and fails a classifier trained for 2 of
+  // its 20 epochs (0.93).
+  EXPECT_GE(c.info.test_accuracy, 0.97);
   // Real vs real: 2,000 training digits against the 2,000 test digits.
   const double real_fid =
       fid(embed(*c.model, train.x.narrow(0, 0, 2000)).features, embed(*c.model, test.x).features);
   RecordProperty("real_fid_x100", static_cast<int>(real_fid * 100));
-  EXPECT_LT(real_fid, 15.0);
+  EXPECT_LT(real_fid, 15.0);  // seeds 0-3: 7.1-8.6
   // Save -> load gives the same features.
   test::TempDir dir;
   save_classifier(dir.file("m.clf"), *c.model, c.info);

@@ -160,6 +160,29 @@ TEST(Idx, CorruptLabelsAreErrorsNotExtraClasses) {
   EXPECT_EQ(load_dataset(o, 0).num_classes, 10);
 }
 
+TEST(Idx, FashionMnistLoadsAsTheUserGetsIt) {
+  // Debian's dataset-fashion-mnist, as `make data` links it into data/fashion-mnist: 60,000
+  // training and 10,000 test images of 10 classes, pixels scaled to [-1, 1].
+  DataOptions o;
+  o.dataset = "fashion-mnist";
+  o.dir = std::string(GF_SOURCE_DIR) + "/data/fashion-mnist";
+  for (const auto& [split, n] :
+       {std::pair<std::string, int64_t>{"train", 60000}, {"test", 10000}}) {
+    o.split = split;
+    const Dataset d = load_dataset(o, 0);
+    EXPECT_EQ(d.size(), n) << split;
+    EXPECT_EQ(d.sample_shape(), (std::vector<int64_t>{1, 28, 28}));
+    EXPECT_EQ(d.num_classes, 10);
+    EXPECT_EQ(d.y.min().item<int64_t>(), 0);
+    EXPECT_EQ(d.y.max().item<int64_t>(), 9);
+    // Balanced: 6,000 (1,000) of each class.
+    EXPECT_TRUE(torch::equal(torch::bincount(d.y), torch::full({10}, n / 10, torch::kInt64)));
+    EXPECT_GE(d.x.min().item<float>(), -1.0f);
+    EXPECT_LE(d.x.max().item<float>(), 1.0f);
+    EXPECT_GT(d.x.max().item<float>(), 0.9f);  // not all dark: the scaling is right
+  }
+}
+
 TEST(Loader, ShufflesReproduciblyAndDropsLast) {
   Dataset d;
   d.x = torch::arange(10, torch::kFloat32).view({10, 1});

@@ -156,7 +156,10 @@ TEST(Models, ConditionalVariantsUseTheLabels) {
 }
 
 TEST(Models, MinibatchStddevMatchesStyleGan2) {
-  for (const auto& c : test::golden("layers.json")["mbstd"]) {
+  // Held in a variable: a range-for over golden(...)["mbstd"] would iterate a member of a
+  // temporary that is gone before the first iteration (found by AddressSanitizer).
+  const nlohmann::json layers = test::golden("layers.json");
+  for (const auto& c : layers["mbstd"]) {
     const int64_t n = c["n"].get<int64_t>();
     auto x = torch::tensor(c["input"].get<std::vector<float>>()).reshape({n, 3, 2, 2});
     auto want = torch::tensor(c["output"].get<std::vector<float>>()).reshape({n, 4, 2, 2});
