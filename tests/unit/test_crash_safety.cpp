@@ -221,27 +221,13 @@ TEST(CrashSafetyDeathTest, SecondSignalStopsAtOnce) {
       testing::KilledBySignal(SIGINT), "second signal: stopping at once");
 }
 
-#ifdef GF_WITH_C10D
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-#endif
-
 TEST(CrashSafety, RanksAgreeToStopAtTheSameStep) {
 #ifndef GF_WITH_C10D
   GTEST_SKIP() << "built without c10d (no Gloo headers)";
 #else
   // Rank 1 alone sees the signal (before step 7); both ranks must stop there. The mean time of
   // one agreement is the cost added to every step of a data-parallel run.
-  const int port = free_port();
+  const int port = test::free_port();
   const int64_t steps = 200, signal_at = 7;
   int64_t stopped[2] = {-1, -1};
   double seconds[2] = {0, 0};

@@ -16,18 +16,6 @@
 namespace gf {
 namespace {
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 RunConfig ring_config(const std::vector<std::string>& overrides) {
   RunConfig c = config_from_json_strict(
       {{"data", {{"dataset", "ring"}, {"synthetic_n", 2000}}},
@@ -72,14 +60,14 @@ Trace train(const RunConfig& c, const Dataset& data, std::shared_ptr<Distributed
   return trace;
 }
 
-// `world` ranks as threads on loopback. free_port()'s port can be taken by another process
+// `world` ranks as threads on loopback. test::free_port()'s port can be taken by another process
 // before rank 0's store binds it: then (and only then) the ranks start again on a new port.
 std::vector<Trace> train_ranks(const RunConfig& c, const Dataset& data, int world, int steps,
                                bool buffers = false) {
   std::vector<Trace> traces(static_cast<size_t>(world));
   std::vector<std::string> errors(static_cast<size_t>(world));
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const int port = free_port();
+    const int port = test::free_port();
     std::fill(errors.begin(), errors.end(), "");
     std::vector<std::thread> ranks;
     for (int r = 0; r < world; ++r) {
@@ -209,7 +197,7 @@ TEST(Distributed, UnreachableStoreFailsWithinTheTimeout) {
   DistributedEnv env;
   env.rank = 1;  // a client: nobody hosts the store
   env.world_size = 2;
-  env.master_port = free_port();
+  env.master_port = test::free_port();
   const auto t0 = std::chrono::steady_clock::now();
   const std::string e =
       test::error_of([&] { Distributed d(env, std::chrono::seconds(2), torch::kCPU); });
@@ -222,7 +210,7 @@ TEST(Distributed, GlobalBatchMustSplitEvenly) {
   RunConfig c = ring_config({"train.batch=63"});
   const Dataset data = load_dataset(c.data, 0);
   const auto ranks = [&] {
-    const int port = free_port();
+    const int port = test::free_port();
     std::vector<std::string> errors(2);
     std::vector<std::thread> threads;
     for (int r = 0; r < 2; ++r) {
