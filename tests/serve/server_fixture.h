@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -85,6 +86,19 @@ class ServerTest : public ::testing::Test {
     httplib::Headers h;
     if (!key.empty()) h.emplace("Authorization", "Bearer " + key);
     return c.Post("/v1/generate", h, body.dump(), "application/json");
+  }
+  // The /metrics page once it contains `line`, or the last page after 10 s. A request is counted
+  // by the logger cpp-httplib calls after it has written the response, so a client can hold its
+  // answer before the counter moves.
+  std::string metrics_with(const std::string& line) const {
+    std::string body;
+    for (int i = 0; i < 200; ++i) {
+      auto m = client().Get("/metrics");
+      if (m && m->status == 200) body = m->body;
+      if (body.find(line) != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return body;
   }
   // Asserts a JSON error answer with `status` and `code`.
   static void expect_error(const httplib::Result& r, int status, const std::string& code) {
