@@ -36,25 +36,51 @@ TEST(Trainer, LinearLearningRateDecay) {
 }
 
 TEST(Trainer, GeneratorStepLeavesDiscriminatorAlone) {
-  // With lr_d = 0 nothing may move D: not its own step, and not G's (the seed's Keras code
-  // updated D during G's step).
-  RunConfig c = tiny_ring({"train.lr_d=1e-12", "train.optimizer=sgd"});
+  // Each step gives D's parameters one gradient, from D's own loss, and D moves by exactly
+  // -lr_d times it (plain SGD). G's step computes no gradient for D and applies none (the seed's
+  // Keras code updated D during G's step); G gets one gradient and moves by -lr_g times it.
+  RunConfig c =
+      tiny_ring({"train.optimizer=sgd", "train.momentum=0", "train.lr_d=0.05", "train.lr_g=0.02"});
   Dataset data = load_dataset(c.data, 0);
   Trainer t(c, data);
-  std::vector<torch::Tensor> d_before, g_before;
-  for (auto& p : t.discriminator().parameters()) d_before.push_back(p.detach().clone());
-  for (auto& p : t.generator().parameters()) g_before.push_back(p.detach().clone());
-  for (int i = 0; i < 5; ++i) t.step();
-  auto d_after = t.discriminator().parameters();
-  for (size_t i = 0; i < d_after.size(); ++i) {
-    EXPECT_LT((d_after[i] - d_before[i]).abs().max().item<double>(), 1e-9);
+  struct Watched {
+    torch::Tensor before, grad;
+    int grads = 0;
+    unsigned hook = 0;
+  };
+  auto watch = [](torch::nn::Module& m) {
+    auto params = m.parameters();
+    auto w = std::make_shared<std::vector<Watched>>(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      (*w)[i].before = params[i].detach().clone();
+      (*w)[i].hook = params[i].register_hook([w, i](torch::Tensor g) {
+        (*w)[i].grad = g.detach().clone();
+        ++(*w)[i].grads;
+      });
+    }
+    return w;
+  };
+  auto check = [](torch::nn::Module& m, const std::vector<Watched>& w, double lr, const char* who) {
+    auto after = m.parameters();
+    ASSERT_EQ(after.size(), w.size());
+    for (size_t i = 0; i < w.size(); ++i) {
+      after[i].remove_hook(w[i].hook);
+      ASSERT_EQ(w[i].grads, 1) << who << " parameter " << i << " got " << w[i].grads
+                               << " gradients in one step";
+      EXPECT_GT(w[i].grad.abs().max().item<double>(), 0) << who << " parameter " << i;
+      const auto expected = w[i].before - lr * w[i].grad;
+      EXPECT_LE((after[i].detach() - expected).abs().max().item<double>(),
+                1e-6 * (1 + expected.abs().max().item<double>()))
+          << who << " parameter " << i << " did not move by exactly one step of its own gradient";
+    }
+  };
+  for (int step = 0; step < 3; ++step) {
+    auto d = watch(t.discriminator());
+    auto g = watch(t.generator());
+    t.step();
+    check(t.discriminator(), *d, 0.05, "D");
+    check(t.generator(), *g, 0.02, "G");
   }
-  double g_moved = 0;
-  auto g_after = t.generator().parameters();
-  for (size_t i = 0; i < g_after.size(); ++i) {
-    g_moved = std::max(g_moved, (g_after[i] - g_before[i]).abs().max().item<double>());
-  }
-  EXPECT_GT(g_moved, 1e-6);
 }
 
 TEST(Trainer, R1PenaltyIsComputedLazily) {
