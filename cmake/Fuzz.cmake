@@ -14,7 +14,7 @@
 # GF_FUZZ_SHORT_SECONDS over its checked-in corpus, after replaying its saved regressions.
 # `make fuzz` (tests/fuzz/run_all.sh) builds build-fuzz the same way and runs longer.
 option(GF_FUZZ "Build the libFuzzer targets (needs clang++; a configuration of its own)" OFF)
-set(GF_FUZZ_TARGETS idx image checkpoint safetensors config generate repair latents)
+set(GF_FUZZ_TARGETS idx image checkpoint archive safetensors config generate repair latents)
 
 if(GF_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
@@ -58,6 +58,7 @@ if(GF_FUZZ)
     src/core/json_config.cpp
     src/data/idx.cpp
     src/data/image_file.cpp
+    src/data/jpeg_check.cpp
     src/io/checkpoint.cpp
     src/io/safetensors.cpp
     src/io/torch_archive.cpp

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/names.h"
+#include "data/jpeg_check.h"
 
 namespace gf {
 namespace {
@@ -47,32 +48,6 @@ void check_png_chunks(const std::string& b, const std::string& name) {
     if (std::memcmp(p + pos + 4, "IEND", 4) == 0) return;
     pos += 12 + len;
   }
-}
-
-// stb_image fills a JPEG cut short with grey instead of failing: require the end-of-image
-// marker (FF D9) after the start of the main image's scan. The segments before it (EXIF with its
-// thumbnail, tables) are skipped by their lengths; inside entropy-coded data FF is always followed
-// by 00 or a restart marker, so FF D9 there is the real end. Data after it (camera trailers) is
-// allowed.
-void check_jpeg_end(const std::string& b, const std::string& name) {
-  const auto* p = reinterpret_cast<const unsigned char*>(b.data());
-  size_t pos = 2;  // after SOI
-  while (pos + 4 <= b.size() && p[pos] == 0xff) {
-    const unsigned char marker = p[pos + 1];
-    if (marker == 0xff) {  // fill byte
-      ++pos;
-      continue;
-    }
-    const size_t len = (size_t{p[pos + 2]} << 8) | p[pos + 3];
-    if (marker == 0xda) {  // start of scan: the image data follows its header
-      for (size_t i = pos + 2 + len; i + 1 < b.size(); ++i) {
-        if (p[i] == 0xff && p[i + 1] == 0xd9) return;
-      }
-      break;
-    }
-    pos += 2 + len;
-  }
-  throw Error(concat(name, ": truncated JPEG (no end-of-image marker after the image data)"));
 }
 
 using StbPixels = std::unique_ptr<stbi_uc, void (*)(void*)>;
@@ -175,7 +150,7 @@ torch::Tensor prepare_image(const std::string& bytes, const std::string& name,
                             const ImagePrep& prep) {
   const ImageHeader header = probe_image(bytes, name);
   if (header.format == "png") check_png_chunks(bytes, name);
-  if (header.format == "jpeg") check_jpeg_end(bytes, name);
+  if (header.format == "jpeg") check_jpeg(bytes, name);
   int w = 0, h = 0, stored = 0;
   StbPixels data(stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
                                        to_int(bytes.size(), name), &w, &h, &stored, 4),

@@ -9,35 +9,15 @@
 //     a real checkpoint so), which the harness packs into a zip with correct CRCs: mutations
 //     then reach the pickled metadata, the TorchScript code and the tensor records.
 #include <cstdint>
-#include <cstring>
 #include <string>
-#include <vector>
 
-#include "../zip_writer.h"
 #include "core/error.h"
 #include "fuzz_util.h"
 #include "io/checkpoint.h"
 #include "models/generator_file.h"
+#include "zip_members.h"
 
 namespace {
-
-// "@@ name\n<data>" repeated; the data runs to the next "\n@@ " or the end.
-std::vector<gf::test::ZipMember> split_members(const std::string& in) {
-  std::vector<gf::test::ZipMember> out;
-  size_t pos = 0;
-  while (pos < in.size() && in.compare(pos, 3, "@@ ") == 0) {
-    const size_t eol = in.find('\n', pos);
-    if (eol == std::string::npos) break;
-    gf::test::ZipMember m;
-    m.name = in.substr(pos + 3, eol - pos - 3);
-    const size_t next = in.find("\n@@ ", eol + 1);
-    const size_t end = next == std::string::npos ? in.size() : next;
-    m.data = in.substr(eol + 1, end - eol - 1);
-    out.push_back(std::move(m));
-    pos = next == std::string::npos ? in.size() : next + 1;
-  }
-  return out;
-}
 
 void read_checkpoint(const std::string& path) {
   gf::CheckpointReader r(path);
@@ -61,13 +41,7 @@ void read_checkpoint(const std::string& path) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const gf::fuzz::ScratchFile file(".ckpt");
-  const std::string in(reinterpret_cast<const char*>(data), size);
-  if (in.compare(0, 3, "@@ ") == 0) {
-    const std::string zip = gf::test::make_zip(split_members(in));
-    gf::fuzz::write_scratch(file.path, reinterpret_cast<const uint8_t*>(zip.data()), zip.size());
-  } else {
-    gf::fuzz::write_scratch(file.path, data, size);
-  }
+  gf::fuzz::write_zip_input(file.path, data, size);
   try {
     read_checkpoint(file.path);
   } catch (const gf::Error& e) {

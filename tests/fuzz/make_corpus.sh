@@ -9,7 +9,7 @@ GF=$(realpath "${1:-build/ganforge}")
 C=tests/fuzz/corpus
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-for t in idx image checkpoint safetensors config generate repair latents; do
+for t in idx image checkpoint archive safetensors config generate repair latents; do
   rm -rf "${C:?}/$t"
   mkdir -p "$C/$t"
 done
@@ -37,6 +37,18 @@ for src, dst in zip(args[::2], args[1::2]):
         for i, info in enumerate(z.infolist()):
             out.write((b"\n" if i else b"") + b"@@ " + info.filename.encode() + b"\n")
             out.write(z.read(info))
+EOF
+# The archive target (the check in front of LibTorch) takes the same seeds, and one with its code
+# members deflated, which LibTorch reads too.
+cp "$C"/checkpoint/* "$C/archive/"
+/usr/bin/python3 - "$TMP/cring/checkpoints/step_000002.ckpt" "$C/archive/cgan_ring_deflated.ckpt" \
+  <<'EOF'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], "w") as dst:
+    for info in src.infolist():
+        code = "/code/" in info.filename and info.filename.endswith(".py")
+        dst.writestr(info.filename, src.read(info),
+                     zipfile.ZIP_DEFLATED if code else zipfile.ZIP_STORED)
 EOF
 
 # The config dictionary (libFuzzer -dict): every key, dotted --set path and string value of a

@@ -102,6 +102,71 @@ TEST(ImageFile, BadFilesAreClearErrorsNamingTheFile) {
             std::string::npos);
 }
 
+TEST(ImageFile, JpegsOfRealEncodersDecodeCloseToPil) {
+  // Baseline 4:2:0 and 4:4:4, progressive, optimised tables, restart markers, grey, EXIF and a
+  // trailer: the structure check accepts them all, and stb_image's pixels stay within the
+  // differences of two JPEG decoders (IDCT rounding, chroma upsampling) of libjpeg's; a wrong
+  // table or a missed scan is tens of levels off.
+  const auto golden = test::golden("jpeg.json");
+  ASSERT_GE(golden.size(), 8u);
+  for (const auto& [name, g] : golden.items()) {
+    const std::string path = std::string(GF_GOLDEN_DIR) + "/jpeg/" + g["file"].get<std::string>();
+    ImagePrep prep;
+    prep.resolution = 24;
+    auto ours = prepare_image(read_file(path), path, prep).to(torch::kInt32);
+    auto pil = torch::tensor(g["pixels"].get<std::vector<int>>(), torch::kInt32)
+                   .view(g["shape"].get<std::vector<int64_t>>());
+    ASSERT_EQ(ours.sizes(), pil.sizes()) << name;
+    const auto diff = (ours - pil).abs().to(torch::kFloat64);
+    // Measured: mean 0.005-0.13, max 1-3 levels.
+    EXPECT_LE(diff.mean().item<double>(), 0.5) << name;
+    EXPECT_LE(diff.max().item<double>(), 6.0) << name;
+  }
+}
+
+// The offset of the first segment with `marker` (its FF byte) in a JPEG.
+size_t jpeg_segment(const std::string& j, unsigned char marker) {
+  size_t pos = 2;
+  while (pos + 4 <= j.size() && static_cast<unsigned char>(j[pos + 1]) != marker) {
+    pos += 2 + ((static_cast<size_t>(static_cast<unsigned char>(j[pos + 2])) << 8) |
+                static_cast<unsigned char>(j[pos + 3]));
+  }
+  return pos;
+}
+
+TEST(ImageFile, JpegWhoseScanUsesUndefinedTablesIsRefused) {
+  // stb_image decodes such a scan with whatever its table memory held before: out-of-bounds and
+  // use-after-free reads that depend on earlier decodes (docs/reliability.md, defect 7).
+  const std::string good = read_file(std::string(GF_GOLDEN_DIR) + "/jpeg/baseline_420.jpg");
+  ImagePrep prep;
+  prep.resolution = 24;
+  auto error = [&](const std::string& bytes) {
+    return error_of([&] { prepare_image(bytes, "a.jpg", prep); });
+  };
+  ASSERT_NO_THROW(prepare_image(good, "a.jpg", prep));
+  const size_t sos = jpeg_segment(good, 0xda);
+  ASSERT_LT(sos, good.size());
+  // The scan's first component: DC table 0 / AC table 0, as PIL writes them.
+  ASSERT_EQ(static_cast<unsigned char>(good[sos + 6]), 0x00);
+  std::string bad = good;
+  bad[sos + 6] = 0x02;  // AC table 2: never defined
+  EXPECT_NE(error(bad).find("uses AC Huffman table 2, which the file does not define"),
+            std::string::npos)
+      << error(bad);
+  bad[sos + 6] = 0x30;  // DC table 3
+  EXPECT_NE(error(bad).find("uses DC Huffman table 3"), std::string::npos) << error(bad);
+  // The frame's first component on quantization table 3, which no DQT defines.
+  const size_t sof = jpeg_segment(good, 0xc0);
+  bad = good;
+  bad[sof + 4 + 6 + 2] = 3;
+  EXPECT_NE(error(bad).find("uses quantization table 3"), std::string::npos) << error(bad);
+  // A segment whose length runs past the end, and data after the scan without an end marker.
+  const std::string cut = good.substr(0, jpeg_segment(good, 0xc4) + 10);
+  EXPECT_NE(error(cut).find("truncated JPEG (a segment runs past the end)"), std::string::npos)
+      << error(cut);
+  EXPECT_NE(error(good.substr(0, good.size() - 2)).find("truncated JPEG"), std::string::npos);
+}
+
 TEST(ImageFile, TinyAndExtremeAspectImagesWork) {
   ImagePrep prep;
   prep.resolution = 16;
