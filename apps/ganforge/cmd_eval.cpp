@@ -175,6 +175,14 @@ Action add_classifier(CLI::App& app) {
         !o->out.empty() || (o->extra.empty() && o->train.augment.empty()),
         "--extra and --augment train an experiment's classifier, not the dataset's evaluator: ",
         "give it a file with --out");
+    // So is one of a named dataset from other images (a subset, say): written to the default
+    // path it would replace the evaluator every FID of that dataset is measured with.
+    const bool own_images = !d.dir.empty() && d.dataset != "folder" &&
+                            std::filesystem::weakly_canonical(d.dir) !=
+                                std::filesystem::weakly_canonical("data/" + d.dataset);
+    GF_CHECK(!o->out.empty() || !own_images, "--data ", d.dir, " is not data/", d.dataset,
+             ", so this classifier is not the ", d.dataset,
+             " evaluator that every FID is measured with: give it a file with --out");
     o->train.validate();
     const Dataset train = load_dataset(d, 0);
     const Dataset extra = o->extra.empty() ? Dataset{} : load_labelled_like(o->extra, train);

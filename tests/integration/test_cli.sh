@@ -169,6 +169,8 @@ expect_error "--min-confidence must be in [0, 1]" "$GF" augment "$WORK/cgan" --p
 expect_error "--per-class must be" "$GF" augment "$WORK/cgan" --per-class 0 --out "$WORK/x.idx"
 expect_error "not an empty directory" "$GF" augment "$WORK/cgan" --per-class 1 --out "$WORK/augdir"
 expect_error "give it a file with --out" "$GF" classifier train --data "$WORK/sub5" --augment shift
+# A subset would otherwise replace data/evaluators/mnist.clf, the evaluator of every MNIST FID.
+expect_error "is not data/mnist" "$GF" classifier train --data "$WORK/sub5" --steps 1
 expect_error "no labels file" "$GF" classifier train --data "$WORK/sub5" --extra "$WORK/s10.idx" \
   --out "$WORK/x.clf"
 expect_error "fewer than the 5000 per class" "$GF" dataset subset "$DATA" --per-class 5000 --out "$WORK/x"
