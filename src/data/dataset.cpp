@@ -6,7 +6,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/error.h"
-#include "core/log.h"
 #include "core/names.h"
 #include "core/rng.h"
 #include "data/idx_dir.h"

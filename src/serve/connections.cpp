@@ -402,8 +402,8 @@ void HttpServer::answer_refused(int sock) {
   const std::string peer = peer_address(sock);
   const auto now = Clock::now();
   if (wait_for(sock, POLLIN, now + std::chrono::milliseconds(100)) > 0) drain(sock, now);
+  if (refused_) refused_(peer);  // counted before the client can see it
   (void)::send(sock, refusal_.data(), refusal_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (refused_) refused_(peer);
   ::shutdown(sock, SHUT_WR);
   drain(sock, Clock::now() + std::chrono::milliseconds(200));
   ::close(sock);

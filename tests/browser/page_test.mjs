@@ -3,17 +3,11 @@
 // make, opens an image's details, runs latent and class walks, paints a mask over a sample and
 // repairs it, walks from the repair, and saves a screenshot.
 // Usage: node page_test.mjs URL OUT_DIR
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 import assert from "node:assert/strict";
 
 const [url, outDir] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-         "--disable-dev-shm-usage"],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
   const problems = [];

@@ -6,19 +6,11 @@ set -euo pipefail
 GF="$1"; DATA="$2"; WORK="$3"; NODE_DIR="$4"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 rm -rf "$WORK"; mkdir -p "$WORK" "$NODE_DIR"
-[ -x /usr/bin/chromium ] || { echo "FAIL: /usr/bin/chromium missing (scripts/install_deps.sh)"; exit 1; }
-node_major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p')
-[ "${node_major:-0}" -ge 18 ] || {
-  echo "FAIL: Node.js >= 18 is needed (found '$(node --version 2>/dev/null)'); scripts/install_deps.sh installs Debian's"
-  exit 1
-}
-# The exact versions of package-lock.json (npm ci), installed again when the lockfile changes.
-if [ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ] ||
-   ! cmp -s "$HERE/package-lock.json" "$NODE_DIR/package-lock.json"; then
-  cp "$HERE/package.json" "$HERE/package-lock.json" "$NODE_DIR/"
-  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error > /dev/null)
-fi
-cp "$HERE/page_test.mjs" "$NODE_DIR/page_test.mjs"
+# fail, node_packages
+. "$HERE/../integration/common.sh"
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium missing (scripts/install_deps.sh)"
+node_packages "$HERE" "$NODE_DIR"
+cp "$HERE/page_test.mjs" "$HERE/launch.mjs" "$NODE_DIR/"
 
 "$GF" train --config configs/cgan_mnist.json --data "$DATA" --set data.limit=500 \
   --set model.g_channels=16 --set model.d_channels=16 --out "$WORK/digits" --steps 30 \
@@ -35,6 +27,6 @@ for _ in $(seq 1 300); do
   [ -n "$PORT" ] && grep -q "serve: ready" "$WORK/serve.log" && break
   sleep 0.1
 done
-grep -q "serve: ready" "$WORK/serve.log" || { echo "FAIL: serve not ready"; cat "$WORK/serve.log"; exit 1; }
+grep -q "serve: ready" "$WORK/serve.log" || fail "serve not ready: $(cat "$WORK/serve.log")"
 (cd "$NODE_DIR" && timeout 120 node page_test.mjs "http://127.0.0.1:$PORT/" "$WORK")
 kill -TERM $PID; wait $PID

@@ -37,3 +37,27 @@ ranks2() {
   done
   fail "no free port for the rendezvous after 3 attempts"
 }
+
+# node_packages HERE NODE_DIR [npm ci options]: the exact versions of HERE's package-lock.json
+# installed into NODE_DIR by npm ci, once, and again when the lockfile changes (the stamp is
+# written only after a complete install). Needs Node.js >= 18.
+node_packages() {
+  local here="$1" dir="$2"; shift 2
+  local major; major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p')
+  [ "${major:-0}" -ge 18 ] || fail "Node.js >= 18 is needed; scripts/install_deps.sh installs Debian's"
+  cmp -s "$here/package-lock.json" "$dir/installed-package-lock.json" && return 0
+  cp "$here/package.json" "$here/package-lock.json" "$dir/"
+  (cd "$dir" && npm ci "$@" --no-audit --no-fund --loglevel=error > /dev/null)
+  cp "$here/package-lock.json" "$dir/installed-package-lock.json"
+}
+
+# emoji_folder EMOJI DEST: a colour folder as users bring one, two emoji classes (flags,
+# food-drink) of 32 pictures each.
+emoji_folder() {
+  [ -d "$1/flags" ] || fail "$1 missing: run make data (scripts/fetch_data.sh)"
+  local c
+  for c in flags food-drink; do
+    mkdir -p "$2/$c"
+    ls "$1/$c" | head -32 | while read -r f; do cp "$1/$c/$f" "$2/$c/"; done
+  done
+}

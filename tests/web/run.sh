@@ -13,33 +13,16 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 rm -rf "$WORK"; mkdir -p "$WORK" "$NODE_DIR"
 WORK="$(cd "$WORK" && pwd)"; NODE_DIR="$(cd "$NODE_DIR" && pwd)"
 GF="$(realpath "$GF")"; LATENTS="$(realpath "$LATENTS")"; REF="$(realpath "$REF")"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_error() {
-  local want="$1"; shift
-  set +e; "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; local rc=$?; set -e
-  [ "$rc" -eq 1 ] || fail "expected exit 1, got $rc: $*; stderr: $(cat "$WORK/err.txt")"
-  grep -qF -- "$want" "$WORK/err.txt" || fail "expected '$want' in stderr of: $*; got: $(cat "$WORK/err.txt")"
-  [ "$(wc -l < "$WORK/err.txt")" -eq 1 ] || fail "expected one line on stderr: $(cat "$WORK/err.txt")"
-}
+# fail, expect_error (one line on stderr), node_packages, emoji_folder
+MAX_ERROR_LINES=1
+. "$HERE/../integration/common.sh"
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium missing (scripts/install_deps.sh)"
 command -v python3 > /dev/null || fail "python3 missing"
-node_major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p')
-[ "${node_major:-0}" -ge 18 ] || fail "Node.js >= 18 is needed; scripts/install_deps.sh installs Debian's"
-[ -d "$EMOJI/flags" ] || fail "$EMOJI missing: run make data (scripts/fetch_data.sh)"
-# The exact versions of package-lock.json (npm ci), installed again when the lockfile changes.
-if [ ! -f "$NODE_DIR/node_modules/onnxruntime-web/package.json" ] ||
-   [ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ] ||
-   ! cmp -s "$HERE/package-lock.json" "$NODE_DIR/package-lock.json"; then
-  cp "$HERE/package.json" "$HERE/package-lock.json" "$NODE_DIR/"
-  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error > /dev/null)
-fi
-cp "$HERE/check_latents.mjs" "$HERE/web_test.mjs" "$NODE_DIR/"
+node_packages "$HERE" "$NODE_DIR"
+cp "$HERE/check_latents.mjs" "$HERE/web_test.mjs" "$HERE/../browser/launch.mjs" "$NODE_DIR/"
 
 # A colour folder as users bring one: two emoji classes, whose names the page shows.
-for c in flags food-drink; do
-  mkdir -p "$WORK/pics/$c"
-  ls "$EMOJI/$c" | head -32 | while read -r f; do cp "$EMOJI/$c/$f" "$WORK/pics/$c/"; done
-done
+emoji_folder "$EMOJI" "$WORK/pics"
 MNIST=(--data "$DATA" --set data.limit=256)
 SMALL=(--set model.g_channels=16 --set model.d_channels=16)
 # name | train arguments | seeds compared (the largest is sample's largest)

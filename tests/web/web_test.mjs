@@ -5,7 +5,7 @@
 // tests/onnx/reference.cpp). Also: no request leaves the bundle, Random and bad input work, and the
 // time per image in the browser is measured and printed.
 // Usage: node web_test.mjs URL WORK NAME...   (URL/NAME/ is a bundle; WORK/NAME its references)
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -25,13 +25,7 @@ function floats(file) {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 }
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-         "--disable-dev-shm-usage"],
-});
+const browser = await launchChromium();
 
 // Generates through the controls and returns the page's pixels (channels last, as sample's .idx
 // stores them) and float output.
