@@ -28,7 +28,15 @@ std::string format_of(const std::string& b) {
   if (starts("\xff\xd8\xff", 3)) return "jpeg";
   if (starts("GIF87a", 6) || starts("GIF89a", 6)) return "gif";
   if (starts("BM", 2)) return "bmp";
-  return "tga";  // TGA has no magic number; stb_image recognises it from its header fields
+  // TGA has no magic number. Its colour-map type (byte 1) is 0 or 1 and its image type (byte 2)
+  // one of six; anything else is a format ganforge does not take, even where stb_image reads it
+  // (PNM, PSD, HDR, PIC: its PNM reader overruns its buffer on 16-bit files, defect 8).
+  const auto u = [&](size_t i) { return static_cast<unsigned char>(b[i]); };
+  if (b.size() >= 18 && u(1) <= 1 &&
+      (u(2) == 1 || u(2) == 2 || u(2) == 3 || u(2) == 9 || u(2) == 10 || u(2) == 11)) {
+    return "tga";
+  }
+  return "";
 }
 
 // stb_image skips PNG checksums and decodes what it can of a damaged file; a corrupt file must be
@@ -112,11 +120,13 @@ std::array<uint8_t, 3> parse_colour(const std::string& text) {
 ImageHeader probe_image(const std::string& bytes, const std::string& name) {
   GF_CHECK(!bytes.empty(), name, ": empty file");
   ImageHeader h;
+  h.format = format_of(bytes);
+  GF_CHECK(!h.format.empty(), name,
+           ": not an image ganforge can read (PNG, JPEG, BMP, GIF and TGA are supported)");
   const auto* p = reinterpret_cast<const stbi_uc*>(bytes.data());
   GF_CHECK(stbi_info_from_memory(p, to_int(bytes.size(), name), &h.width, &h.height, &h.channels),
            name, ": not an image ganforge can read (", stbi_failure_reason(),
            "; PNG, JPEG, BMP, GIF and TGA are supported)");
-  h.format = format_of(bytes);
   GF_CHECK(h.width >= 1 && h.height >= 1 && h.width <= kMaxImageSide && h.height <= kMaxImageSide &&
                int64_t{h.width} * h.height <= kMaxImagePixels,
            name, ": ", h.width, "x", h.height, " pixels is beyond the limit (each side at most ",
