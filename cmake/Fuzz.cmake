@@ -61,6 +61,7 @@ if(GF_FUZZ)
     src/data/jpeg_check.cpp
     src/io/checkpoint.cpp
     src/io/safetensors.cpp
+    src/io/pickle_check.cpp
     src/io/torch_archive.cpp
     src/serve/api.cpp
     src/serve/base64.cpp

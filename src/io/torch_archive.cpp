@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "io/pickle_check.h"
 
 namespace gf {
 namespace {
@@ -16,7 +17,8 @@ namespace {
 constexpr uint32_t kEndOfDirectory = 0x06054b50, kZip64Locator = 0x07064b50,
                    kZip64EndOfDirectory = 0x06064b50, kDirectoryEntry = 0x02014b50,
                    kLocalHeader = 0x04034b50;
-constexpr uint64_t kMaxEntries = 1'000'000, kMaxDirectoryBytes = 64 << 20, kMaxCodeBytes = 1 << 20;
+constexpr uint64_t kMaxEntries = 1'000'000, kMaxDirectoryBytes = 64 << 20, kMaxCodeBytes = 1 << 20,
+                   kMaxPickleBytes = 64 << 20, kMaxDeflateRatio = 1032;
 
 struct Bad {
   std::string why;
@@ -176,9 +178,12 @@ void check_code(const std::string& name, std::string_view text) {
   }
 }
 
+bool ends_with(std::string_view s, std::string_view end) {
+  return s.size() >= end.size() && s.substr(s.size() - end.size()) == end;
+}
+
 bool is_code_member(std::string_view name) {
-  return name.find("/code/") != std::string_view::npos && name.size() > 3 &&
-         name.substr(name.size() - 3) == ".py";
+  return name.find("/code/") != std::string_view::npos && name.size() > 3 && ends_with(name, ".py");
 }
 
 void check(File& f) {
@@ -208,8 +213,15 @@ void check(File& f) {
       e += 4 + n;
     }
     at += 46 + name_n + extra_n + comment_n;
-    if (!is_code_member(name)) continue;
-    if (size > kMaxCodeBytes || packed > kMaxCodeBytes) throw Bad{"absurd code member " + name};
+    // Every member's stated size must fit the file: LibTorch allocates a tensor record's size
+    // before reading it.
+    const bool code = is_code_member(name), pickle = ends_with(name, ".pkl");
+    if (method == 0 ? size != packed : size > packed * kMaxDeflateRatio + 1024) {
+      throw Bad{"member " + name + " states a size its data cannot have"};
+    }
+    if (packed > f.size()) throw Bad{"member " + name + " runs past the end of the file"};
+    if (!code && !pickle) continue;
+    if (size > (code ? kMaxCodeBytes : kMaxPickleBytes)) throw Bad{"absurd member " + name};
     if (method != 0 && method != 8) throw Bad{"unknown compression of " + name};
     const std::string header = f.read(local, 30);
     if (le(header, 0, 4) != kLocalHeader) throw Bad{"damaged zip header of " + name};
@@ -219,7 +231,12 @@ void check(File& f) {
                                      static_cast<uInt>(text.size())) != crc) {
       throw Bad{"member " + name + " fails its CRC-32"};
     }
-    check_code(name, text);
+    if (code) check_code(name, text);
+    if (pickle) {
+      if (const std::string why = pickle_problem(text); !why.empty()) {
+        throw Bad{"member " + name + ": " + why};
+      }
+    }
   }
 }
 

@@ -264,6 +264,52 @@ TEST(Checkpoint, TorchScriptMembersAreCheckedBeforeLibTorchCompilesThem) {
   EXPECT_NE(msg.find("is not a class declaration"), std::string::npos) << msg;
 }
 
+TEST(Checkpoint, PickleLengthsAndMemberSizesAreCheckedBeforeLibTorchAllocates) {
+  // LibTorch's unpickler reserves what a length prefix states and its record reader what the
+  // zip directory states: a 40 KB checkpoint made it fill 4 GB (docs/reliability.md, defect 9).
+  test::TempDir dir;
+  auto error = [&](const std::vector<test::ZipMember>& members) {
+    write_file_atomic(dir.file("x.ckpt"), test::make_zip(members));
+    return error_of([&] { check_torch_archive(dir.file("x.ckpt")); });
+  };
+  const std::vector<std::pair<std::string, std::string>> pickles = {
+      {std::string("\x80\x02X\xff\xff\xff\xfb"
+                   "abc.",
+                   11),
+       "member archive/data.pkl: opcode at byte 2 claims 4227858431 bytes; 4 are left"},
+      {std::string("\x80\x02\x8e\x00\x00\x00\x00\x01\x00\x00\x00.", 12), "claims 4294967296 bytes"},
+      {std::string("\x80\x02\xff.", 4), "unknown opcode 0xff at byte 2"},
+      {std::string("\x80\x02N", 3), "no STOP opcode at its end"},
+      {std::string("\x80\x02N.N", 5), "data after STOP at byte 3"},
+      {std::string("\x80\x02J\x01\x02", 5), "truncated at byte 2"},
+      {std::string("\x80\x02"
+                   "cgf\n",
+                   6),
+       "truncated at byte 2"},
+  };
+  for (const auto& [pickle, want] : pickles) {
+    const std::string msg = error({{"archive/data.pkl", pickle}, {"archive/version", "3\n"}});
+    EXPECT_NE(msg.find(want), std::string::npos) << want << ": " << msg;
+  }
+  // Pickles as LibTorch writes them pass: protocol 2, a dict of one string key, STOP.
+  write_file_atomic(
+      dir.file("ok.ckpt"),
+      test::make_zip({{"archive/data.pkl", std::string("\x80\x02}q\x00(X\x01\x00\x00\x00"
+                                                       "aK\x01u.",
+                                                       16)},
+                      {"archive/version", "3\n"}}));
+  EXPECT_NO_THROW(check_torch_archive(dir.file("ok.ckpt")));
+  // A stored tensor record whose directory entry claims 3.75 GB.
+  std::string zip = test::make_zip({{"archive/data/0", std::string(64, 'a')}});
+  const size_t entry = zip.find("PK\x01\x02");
+  ASSERT_NE(entry, std::string::npos);
+  for (int b = 0; b < 4; ++b) zip[entry + 24 + b] = static_cast<char>(0xf0000000u >> (8 * b));
+  write_file_atomic(dir.file("size.ckpt"), zip);
+  const std::string msg = error_of([&] { CheckpointReader r(dir.file("size.ckpt")); });
+  EXPECT_NE(msg.find("member archive/data/0 states a size its data cannot have"), std::string::npos)
+      << msg;
+}
+
 TEST(Checkpoint, UnsupportedFormatVersionIsAClearError) {
   // A checkpoint as a future ganforge might write it: the same container, version 99.
   test::TempDir dir;
