@@ -216,10 +216,10 @@ void check(File& f) {
     // Every member's stated size must fit the file: LibTorch allocates a tensor record's size
     // before reading it.
     const bool code = is_code_member(name), pickle = ends_with(name, ".pkl");
+    if (packed > f.size()) throw Bad{"member " + name + " runs past the end of the file"};
     if (method == 0 ? size != packed : size > packed * kMaxDeflateRatio + 1024) {
       throw Bad{"member " + name + " states a size its data cannot have"};
     }
-    if (packed > f.size()) throw Bad{"member " + name + " runs past the end of the file"};
     if (!code && !pickle) continue;
     if (size > (code ? kMaxCodeBytes : kMaxPickleBytes)) throw Bad{"absurd member " + name};
     if (method != 0 && method != 8) throw Bad{"unknown compression of " + name};
