@@ -1,6 +1,7 @@
 #include "io/pickle_check.h"
 
 #include <cstdint>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -15,90 +16,29 @@ struct Layout {
   int bytes = 0;  // kFixed: the argument's size; kCounted: the size of its length prefix
 };
 
-// The opcodes of pickle protocols 0 to 5 (CPython's Lib/pickletools.py).
+// The opcodes of pickle protocols 0 to 5 (CPython's Lib/pickletools.py), by argument layout.
 Layout layout(unsigned char op) {
-  switch (op) {
-    case '(':
-    case '.':
-    case '0':
-    case '1':
-    case '2':
-    case 'N':
-    case 'Q':
-    case 'R':
-    case 'a':
-    case 'b':
-    case 'd':
-    case '}':
-    case 'e':
-    case 'l':
-    case ']':
-    case 'o':
-    case 's':
-    case 't':
-    case ')':
-    case 'u':
-    case 0x81:
-    case 0x85:
-    case 0x86:
-    case 0x87:
-    case 0x88:
-    case 0x89:
-    case 0x8f:
-    case 0x90:
-    case 0x91:
-    case 0x92:
-    case 0x93:
-    case 0x94:
-    case 0x97:
-    case 0x98:
-      return {Arg::kNone, 0};
-    case 'K':
-    case 'h':
-    case 'q':
-    case 0x80:
-    case 0x82:
-      return {Arg::kFixed, 1};
-    case 'M':
-    case 0x83:
-      return {Arg::kFixed, 2};
-    case 'J':
-    case 'j':
-    case 'r':
-    case 0x84:
-      return {Arg::kFixed, 4};
-    case 'G':
-    case 0x95:
-      return {Arg::kFixed, 8};
-    case 'F':
-    case 'I':
-    case 'L':
-    case 'S':
-    case 'P':
-    case 'V':
-    case 'g':
-    case 'p':
-      return {Arg::kLine, 0};
-    case 'c':
-    case 'i':
-      return {Arg::kTwoLines, 0};
-    case 'U':
-    case 'C':
-    case 0x8c:
-    case 0x8a:
-      return {Arg::kCounted, 1};
-    case 'T':
-    case 'X':
-    case 'B':
-    case 0x8b:
-      return {Arg::kCounted, 4};
-    case 0x8d:
-    case 0x8e:
-    case 0x96:
-      return {Arg::kCounted, 8};
-    default:
-      return {Arg::kUnknown, 0};
+  struct Group {
+    std::string_view ops;
+    Layout layout;
+  };
+  static const Group kGroups[] = {
+      {"(.012NQRabd}el]ost)u\x81\x85\x86\x87\x88\x89\x8f\x90\x91\x92\x93\x94\x97\x98",
+       {Arg::kNone, 0}},
+      {"Khq\x80\x82", {Arg::kFixed, 1}},
+      {"M\x83", {Arg::kFixed, 2}},
+      {"Jjr\x84", {Arg::kFixed, 4}},
+      {"G\x95", {Arg::kFixed, 8}},
+      {"FILSPVgp", {Arg::kLine, 0}},
+      {"ci", {Arg::kTwoLines, 0}},
+      {"UC\x8c\x8a", {Arg::kCounted, 1}},
+      {"TXB\x8b", {Arg::kCounted, 4}},
+      {"\x8d\x8e\x96", {Arg::kCounted, 8}},
+  };
+  for (const Group& g : kGroups) {
+    if (g.ops.find(static_cast<char>(op)) != std::string_view::npos) return g.layout;
   }
+  return {Arg::kUnknown, 0};
 }
 
 }  // namespace

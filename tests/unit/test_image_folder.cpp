@@ -76,8 +76,8 @@ TEST(ImageFile, BadFilesAreClearErrorsNamingTheFile) {
   // Formats stb_image reads but ganforge does not take: PNM (whose 16-bit reader overruns its
   // buffer, docs/reliability.md defect 8; the fuzzer's input), PSD, Radiance HDR.
   for (const std::string& other :
-       {std::string("P67\n67\n666\n6666666666\n66666666666"),
-        std::string("P5\n2 2\n255\nabcd"), std::string("8BPS\0\1", 6) + std::string(40, '\0'),
+       {std::string("P67\n67\n666\n6666666666\n66666666666"), std::string("P5\n2 2\n255\nabcd"),
+        std::string("8BPS\0\1", 6) + std::string(40, '\0'),
         std::string("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 +X 1\n\1\1\1\1")}) {
     EXPECT_NE(error(other).find("not an image ganforge can read (PNG, JPEG, BMP, GIF and TGA"),
               std::string::npos)
