@@ -136,14 +136,60 @@ RunConfig RunConfig::from_json(const nlohmann::json& j) {
   return c;
 }
 
+namespace {
+
+// The JSON pointers of every value in `j` that is not an object.
+void leaf_pointers(const nlohmann::json& j, const std::string& prefix,
+                   std::vector<std::string>& out) {
+  if (!j.is_object()) {
+    out.push_back(prefix);
+    return;
+  }
+  for (const auto& item : j.items()) leaf_pointers(item.value(), prefix + "/" + item.key(), out);
+}
+
+// merge_strict checks each value's JSON type against its default, but not the elements of an
+// array whose default is empty ("model.out_shape": [false]); the conversion then fails with a
+// message that names no key. This finds the value by converting the defaults with one user value
+// at a time (only on that error path). Merged keys are all known keys, none with '/' or '~'.
+std::string pointer_that_does_not_convert(const nlohmann::json& defaults,
+                                          const nlohmann::json& merged) {
+  std::vector<std::string> pointers;
+  leaf_pointers(merged, "", pointers);
+  for (const auto& pointer : pointers) {
+    const nlohmann::json::json_pointer ptr(pointer);
+    nlohmann::json trial = defaults;
+    trial[ptr] = merged.at(ptr);
+    try {
+      (void)RunConfig::from_json(trial);
+    } catch (const nlohmann::json::exception&) {
+      return pointer;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 RunConfig config_from_json_strict(const nlohmann::json& user,
                                   const std::vector<std::string>& overrides) {
   RunConfig defaults;
   // Shapes are derived from the data; an empty default array accepts any user array.
   defaults.model.out_shape.clear();
-  nlohmann::json merged = merge_strict(defaults.to_json(), user);
+  const nlohmann::json default_json = defaults.to_json();
+  nlohmann::json merged = merge_strict(default_json, user);
   for (const auto& o : overrides) apply_override(merged, o);
-  RunConfig config = RunConfig::from_json(merged);
+  RunConfig config;
+  try {
+    config = RunConfig::from_json(merged);
+  } catch (const nlohmann::json::exception& e) {
+    const std::string pointer = pointer_that_does_not_convert(default_json, merged);
+    if (pointer.empty()) throw Error(concat("config: ", e.what()));
+    std::string key = pointer.substr(1);
+    std::replace(key.begin(), key.end(), '/', '.');
+    throw Error(concat("config key '", key, "' has a value of the wrong type: ",
+                       merged.at(nlohmann::json::json_pointer(pointer)).dump()));
+  }
   config.validate();
   return config;
 }

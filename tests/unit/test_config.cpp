@@ -102,6 +102,17 @@ TEST(Config, UnknownKeysAndBadValuesAreErrorsThatNameThem) {
   EXPECT_NE(msg.find("bad key"), std::string::npos) << msg;
   msg = error_of([] { config_from_json_strict({{"train", 3}}, {}); });
   EXPECT_NE(msg.find("'train' must be a JSON object"), std::string::npos) << msg;
+  // Array elements of the wrong type (found by fuzzing: a JSON type error escaped as an
+  // "internal error" that named no key, and aborted the fuzz target).
+  msg = error_of([] { config_from_json_strict({{"model", {{"out_shape", {false}}}}}, {}); });
+  EXPECT_NE(msg.find("config key 'model.out_shape' has a value of the wrong type: [false]"),
+            std::string::npos)
+      << msg;
+  msg = error_of([] { config_from_json_strict(nlohmann::json::object(), {"eval.metrics=[1]"}); });
+  EXPECT_NE(msg.find("'eval.metrics'"), std::string::npos) << msg;
+  msg = error_of(
+      [] { config_from_json_strict(nlohmann::json::object(), {"model.class_names=[\"a\",2]"}); });
+  EXPECT_NE(msg.find("'model.class_names'"), std::string::npos) << msg;
 }
 
 TEST(Config, BadJsonFileNamesTheFile) {
