@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "core/json_config.h"
 #include "models/generator_file.h"
 #include "models/registry.h"
 #include "train/report.h"
@@ -33,10 +34,12 @@ Action add_info(CLI::App& app) {
       return;
     }
     std::printf("checkpoint:  %s\n", file.c_str());
-    std::printf("version:     ganforge %s\n", info.value("ganforge_version", "?").c_str());
-    std::printf("step:        %lld (epoch %lld)\n",
-                static_cast<long long>(info.at("step").get<int64_t>()),
-                static_cast<long long>(info.value("epoch", int64_t{0})));
+    read_json_values(file, [&] {
+      std::printf("version:     ganforge %s\n", info.value("ganforge_version", "?").c_str());
+      std::printf("step:        %lld (epoch %lld)\n",
+                  static_cast<long long>(info.at("step").get<int64_t>()),
+                  static_cast<long long>(info.value("epoch", int64_t{0})));
+    });
     std::printf("model:       %s\n", info.at("model").dump().c_str());
     const auto& spec = model.spec;
     if (spec.num_classes > 0) {

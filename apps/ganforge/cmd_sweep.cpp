@@ -77,7 +77,8 @@ Action add_sweep(CLI::App& app) {
                 static_cast<long long>(s.failed), static_cast<long long>(s.pending));
     std::printf("table:           %s (and %s)\n", s.markdown.c_str(), s.json.c_str());
     std::printf("page:            %s\n", s.page.c_str());
-    if (!s.rows.empty() && s.rows[0].value("status", "") == "done") {
+    if (!s.rows.empty() && s.rows[0].value("status", "") == "done" && s.rows[0].contains("fid") &&
+        s.rows[0]["fid"].is_number()) {
       std::printf("best:            %s (FID %.2f)\n", s.rows[0]["id"].get<std::string>().c_str(),
                   s.rows[0]["fid"].get<double>());
     }

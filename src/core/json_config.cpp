@@ -48,6 +48,15 @@ void merge_into(nlohmann::json& base, const nlohmann::json& user, const std::str
 
 }  // namespace
 
+bool is_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
 nlohmann::json merge_strict(const nlohmann::json& defaults, const nlohmann::json& user) {
   nlohmann::json out = defaults;
   merge_into(out, user, "");
@@ -56,11 +65,7 @@ nlohmann::json merge_strict(const nlohmann::json& defaults, const nlohmann::json
 
 void apply_override(nlohmann::json& config, const std::string& assignment) {
   // JSON text is UTF-8: a value that is not would only fail later, when the config is written.
-  try {
-    (void)nlohmann::json(assignment).dump();
-  } catch (const nlohmann::json::type_error&) {
-    throw Error("--set: the assignment is not valid UTF-8");
-  }
+  GF_CHECK(is_utf8(assignment), "--set: the assignment is not valid UTF-8");
   const auto eq = assignment.find('=');
   GF_CHECK(eq != std::string::npos && eq > 0, "--set expects key=value, got '", assignment, "'");
   const std::string key = assignment.substr(0, eq);

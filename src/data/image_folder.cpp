@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json_config.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "data/dataset.h"
@@ -297,6 +298,9 @@ FolderScan scan_image_folder(const std::string& dir) {
       GF_CHECK(ch >= 0x20 && ch != 0x7f, dir, ": class folder name '", classes[c],
                "' contains a control character");
     }
+    // The names are written to JSON (config.json, checkpoints, `dataset inspect --json`).
+    GF_CHECK(is_utf8(classes[c]), dir, ": class folder name '", classes[c],
+             "' is not valid UTF-8; rename the folder");
   }
   scan.classes = classes;
   return scan;

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/json_config.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "data/dataset.h"
@@ -50,7 +51,9 @@ Embedding cached_embedding(const std::string& cache_dir, const std::string& name
   if (fs::exists(path)) {
     CheckpointReader r(path);
     r.section("ref").read("features", e.features);
-    if (r.meta().value("probs", true)) r.section("ref").read("probs", e.probs);
+    if (read_json_values(path, [&] { return r.meta().value("probs", true); })) {
+      r.section("ref").read("probs", e.probs);
+    }
     return e;
   }
   e = compute();
@@ -131,9 +134,10 @@ std::string default_evaluator_path(const DataOptions& data) {
 DataOptions eval_data_options(const EvalRequest& req) {
   DataOptions d;
   if (!is_idx_path(req.source) && (req.dataset.empty() || req.data_dir.empty())) {
-    const nlohmann::json meta = CheckpointReader(resolve_checkpoint(req.source)).meta();
+    const std::string path = resolve_checkpoint(req.source);
+    const nlohmann::json meta = CheckpointReader(path).meta();
     if (meta.contains("config") && meta["config"].contains("data")) {
-      d = DataOptions::from_json(meta["config"]["data"]);
+      d = read_json_values(path, [&] { return DataOptions::from_json(meta["config"]["data"]); });
     }
     // Another dataset than the run's: none of the run's data options (its directory) apply.
     if (!req.dataset.empty() && req.dataset != d.dataset) d = DataOptions{};

@@ -94,7 +94,7 @@ void check_replaceable(const fs::path& out) {
   bool bundle = false;
   if (fs::is_regular_file(meta)) {
     const auto j = nlohmann::json::parse(read_file(meta.string()), nullptr, false);
-    bundle = j.is_object() && j.value("format", "") == kBundleFormat;
+    bundle = j.is_object() && j.contains("format") && j["format"] == kBundleFormat;
   }
   GF_CHECK(bundle, out.string(), " exists and is not a ganforge web bundle; not replacing it: ",
            "pick another --out or remove it");

@@ -106,6 +106,7 @@ CheckpointReader::CheckpointReader(const std::string& path, torch::Device device
   }
   GF_CHECK(meta_.is_object() && meta_.contains("model") && meta_.contains("step"), path,
            ": checkpoint metadata lacks the model spec or step");
+  GF_CHECK(meta_["step"].is_number_integer(), path, ": the checkpoint's step is not an integer");
 }
 
 bool CheckpointReader::has(const std::string& name) {

@@ -67,7 +67,10 @@ int64_t integer_field(const json& body, const char* key, int64_t lo, int64_t hi)
 }
 
 std::string error_body(const std::string& code, const std::string& message) {
-  return json{{"error", {{"code", code}, {"message", message}}}}.dump();
+  // A message may quote the request (a path of raw bytes, "/%FF"): bytes that are not UTF-8 are
+  // replaced (U+FFFD), where dump() would throw and the client would get no answer at all.
+  return json{{"error", {{"code", code}, {"message", message}}}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 }
 
 nlohmann::json Limits::to_json() const {

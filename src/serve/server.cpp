@@ -57,7 +57,7 @@ json known_metrics(const std::string& checkpoint, int64_t step) {
         best["step"] = rec["step"];
       }
     }
-  } catch (const Error&) {
+  } catch (const std::exception&) {  // gf::Error, or a line whose values have other types
     return nullptr;  // an unreadable metrics file only means the metrics are unknown
   }
   return best;

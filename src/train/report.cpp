@@ -304,17 +304,8 @@ void write_samples(std::ostringstream& html, const RunRecords& r, const fs::path
   }
 }
 
-}  // namespace
-
-std::string closest_pairs_path(const std::string& run_dir) {
-  return (fs::path(run_dir) / "eval" / "closest_pairs.png").string();
-}
-
-std::string write_report(const std::string& run_dir) {
-  const fs::path dir(run_dir);
-  GF_CHECK(fs::is_regular_file(dir / "config.json"), run_dir,
-           ": not a run directory (no config.json)");
-  const RunRecords r = read_records(dir);
+// The page of the run in `dir`, whose metrics were read into `r`.
+std::string report_page(const std::string& run_dir, const fs::path& dir, const RunRecords& r) {
   std::ostringstream html;
   html << "<!doctype html><html><head><meta charset='utf-8'><title>ganforge report: "
        << html_escape(run_dir) << "</title><style>body{font-family:sans-serif;margin:20px;"
@@ -357,8 +348,27 @@ std::string write_report(const std::string& run_dir) {
   write_samples(html, r, dir);
   html << "<h2>Config</h2><pre>" << html_escape(read_file((dir / "config.json").string()))
        << "</pre></body></html>\n";
+  return html.str();
+}
+
+}  // namespace
+
+std::string closest_pairs_path(const std::string& run_dir) {
+  return (fs::path(run_dir) / "eval" / "closest_pairs.png").string();
+}
+
+std::string write_report(const std::string& run_dir) {
+  const fs::path dir(run_dir);
+  GF_CHECK(fs::is_regular_file(dir / "config.json"), run_dir,
+           ": not a run directory (no config.json)");
+  const RunRecords r = read_records(dir);
+  // metrics.jsonl is the run's own file, but a line whose values have other types (a damaged or
+  // hand-edited file) is an error naming it, not an "internal error".
+  const std::string page =
+      read_json_values((dir / "metrics.jsonl").string() + " or eval_baseline.json",
+                       [&] { return report_page(run_dir, dir, r); });
   const std::string path = (dir / "report.html").string();
-  write_file_atomic(path, html.str());
+  write_file_atomic(path, page);
   return path;
 }
 

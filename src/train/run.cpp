@@ -89,7 +89,12 @@ TrainResult run_training(const TrainRequest& request) {
     GF_CHECK(fs::is_regular_file(saved), run_dir, ": not a run directory (no config.json)");
     GF_CHECK(request.config_path.empty(),
              "--resume takes the run's own config.json; drop --config");
-    config = config_from_json_strict(read_json_file(saved), flag_overrides(request));
+    const nlohmann::json saved_config = read_json_file(saved);
+    try {
+      config = config_from_json_strict(saved_config, flag_overrides(request));
+    } catch (const Error& e) {
+      throw Error(concat(saved, ": ", e.what()));
+    }
   } else {
     config = load_run_config(request.config_path, flag_overrides(request));
     run_dir = request.out.empty() ? "runs/" + config.name : request.out;

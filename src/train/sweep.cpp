@@ -89,6 +89,24 @@ std::string result_path(const std::string& run_dir) {
   return (fs::path(run_dir) / "sweep_result.json").string();
 }
 
+// A setting's sweep_result.json, as an earlier run of this sweep wrote it. The tables read its
+// values by type, so a damaged or hand-edited file is an error naming it.
+nlohmann::json read_result(const std::string& path, const SweepSetting& s) {
+  const nlohmann::json row = read_json_file(path);
+  const auto string_or_absent = [&](const char* key) {
+    return !row.contains(key) || row[key].is_string();
+  };
+  const bool ok = row.is_object() && row.value("id", nlohmann::json()) == s.id &&
+                  row.value("assignments", nlohmann::json()) == nlohmann::json(s.assignments) &&
+                  (row.value("status", nlohmann::json()) == "done" ||
+                   row.value("status", nlohmann::json()) == "failed") &&
+                  string_or_absent("samples") && string_or_absent("error");
+  GF_CHECK(ok, path, ": not a result of setting ", s.id,
+           " (an id, its assignments, a status of done or failed); remove it to train the ",
+           "setting again");
+  return row;
+}
+
 // Trains (or resumes) one setting and evaluates it; the row for the tables.
 nlohmann::json train_and_evaluate(const SweepRequest& r, const SweepSetting& s,
                                   const std::string& run_dir) {
@@ -123,13 +141,16 @@ nlohmann::json train_and_evaluate(const SweepRequest& r, const SweepSetting& s,
     if (!grid.empty()) {
       row["samples"] = fs::relative(grid, fs::path(run_dir).parent_path()).string();
     }
-    const auto last = read_jsonl((fs::path(run_dir) / "metrics.jsonl").string());
-    row["steps"] = last.empty() ? 0 : last.back().value("step", int64_t{0});
-    row["train_s"] = last.empty() ? 0.0 : last.back().value("time_s", 0.0);
-    if (started) {
-      // A resumed setting's training time: the budget's account, or this invocation's.
-      row["train_s"] = last.empty() ? tr.seconds : last.back().value("budget_used_s", tr.seconds);
-    }
+    const std::string metrics = (fs::path(run_dir) / "metrics.jsonl").string();
+    const auto last = read_jsonl(metrics);
+    read_json_values(metrics, [&] {
+      row["steps"] = last.empty() ? 0 : last.back().value("step", int64_t{0});
+      row["train_s"] = last.empty() ? 0.0 : last.back().value("time_s", 0.0);
+      if (started) {
+        // A resumed setting's training time: the budget's account, or this invocation's.
+        row["train_s"] = last.empty() ? tr.seconds : last.back().value("budget_used_s", tr.seconds);
+      }
+    });
     row["ms_per_step"] = tr.ms_per_step;
     EvalRequest e;
     e.source = run_dir;
@@ -293,7 +314,7 @@ SweepSummary run_sweep(const SweepRequest& request) {
     const std::string done = result_path(run_dir);
     nlohmann::json row;
     if (fs::exists(done)) {
-      row = read_json_file(done);
+      row = read_result(done, s);
       ++summary.skipped;
       log_info("sweep: ", s.id, " finished earlier (", row.value("status", "?"), "), skipped");
     } else if (!only.empty() && only.count(s.id) == 0) {

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/json_config.h"
 #include "core/rng.h"
 #include "core/runtime.h"
 #include "io/checkpoint.h"
@@ -312,7 +313,9 @@ void Trainer::save(const std::string& path) const {
 void Trainer::load(const std::string& path) {
   CheckpointReader r(path, device_);
   // Compared as parsed specs: a checkpoint from before a key existed has that key's default.
-  GF_CHECK(ModelSpec::from_json(r.meta().at("model")).to_json() == config_.model.to_json(), path,
+  const ModelSpec spec =
+      read_json_values(path, [&] { return ModelSpec::from_json(r.meta()["model"]); });
+  GF_CHECK(spec.to_json() == config_.model.to_json(), path,
            ": the checkpoint's model spec differs from this run's");
   try {
     gan_.g->load(r.section("G"));
@@ -328,15 +331,18 @@ void Trainer::load(const std::string& path) {
     throw Error(concat(path, ": checkpoint does not match the model (",
                        first_line(e.what_without_backtrace()), ")"));
   }
-  step_ = r.meta().at("step").get<int64_t>();
-  lr_scale_ = r.meta().value("lr_scale", 1.0);
-  planned_steps_ = r.meta().value("planned_steps", int64_t{0});
-  time_used_ = r.meta().value("time_used_s", 0.0);
-  if (const auto& m = r.meta(); m.contains("lecam_ema")) {
-    lecam_.started = m["lecam_ema"].at(0).get<bool>();
-    lecam_.real = m["lecam_ema"].at(1).get<double>();
-    lecam_.fake = m["lecam_ema"].at(2).get<double>();
-  }
+  read_json_values(path, [&] {
+    const auto& m = r.meta();
+    step_ = m["step"].get<int64_t>();
+    lr_scale_ = m.value("lr_scale", 1.0);
+    planned_steps_ = m.value("planned_steps", int64_t{0});
+    time_used_ = m.value("time_used_s", 0.0);
+    if (m.contains("lecam_ema")) {
+      lecam_.started = m["lecam_ema"].at(0).get<bool>();
+      lecam_.real = m["lecam_ema"].at(1).get<double>();
+      lecam_.fake = m["lecam_ema"].at(2).get<double>();
+    }
+  });
   broadcast_state();
 }
 

@@ -288,6 +288,26 @@ TEST_F(ServerTest, BodyOfAGetIsNotTakenForTheNextRequest) {
   EXPECT_TRUE(closed);
 }
 
+TEST_F(ServerTest, PathThatIsNotUtf8GetsAJson404) {
+  start();
+  // The 404's message quotes the path; "/%FF" decodes to a byte that is not UTF-8, which made the
+  // JSON error body throw, and the client got no answer at all (found by a review, not by fuzzing).
+  for (const std::string& path :
+       std::vector<std::string>{"/%FF", "/v1/%C3", "/" + std::string(198, 'a') + "%C3%A9"}) {
+    RawClient c(port_);
+    ASSERT_TRUE(c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    bool closed = false;
+    const std::string answer = c.receive(20, &closed);
+    EXPECT_EQ(status_line(answer), "HTTP/1.1 404 Not Found") << path << ": " << answer;
+    const auto body =
+        nlohmann::json::parse(answer.substr(answer.find("\r\n\r\n") + 4), nullptr, false);
+    ASSERT_TRUE(body.is_object()) << answer;
+    EXPECT_EQ(body["error"]["code"], "not_found") << answer;
+  }
+  auto c = client();
+  EXPECT_TRUE(c.Get("/health"));  // and the server carries on
+}
+
 // The connection layer alone, with a response larger than any socket buffer.
 TEST(ServeConnections, ClientThatReadsTooSlowlyIsCutOff) {
   ConnectionLimits limits;
