@@ -48,10 +48,11 @@ Action add_bench(CLI::App& app) {
       serve::GenerateRequest req;
       try {
         req = serve::parse_generate_request(o->request, {"model"}, serve::Limits{});
+        serve::check_request_labels(req, model.spec);
+        serve::check_request_latents(req, model.spec);
       } catch (const serve::ApiError& e) {
         throw Error(concat("--request: ", e.what()));
       }
-      serve::check_request_labels(req, model.spec);
       std::printf("%s\n", serve::time_requests_in_process(req, model, o->requests).dump().c_str());
       return;
     }

@@ -100,7 +100,7 @@ Action add_eval(CLI::App& app) {
       ->check(CLI::Range(int64_t{20}, int64_t{200000}));
   cmd->add_option("--evaluator", req->evaluator,
                   "evaluator file (default: the dataset's; trained on first use)");
-  cmd->add_option("--seed", req->seed, "sampling seed");
+  cmd->add_option("--seed", req->seed, "sampling seed")->check(CLI::Range(int64_t{0}, INT64_MAX));
   cmd->add_option("--device", req->device, "cpu | cuda | cuda:N");
   cmd->add_flag("--json", *as_json, "print one JSON object");
   return [req, as_json] {

@@ -40,7 +40,8 @@ void add_common_flags(CLI::App* cmd, ApplyOptions& o) {
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   cmd->add_option("--lr", o.project.lr, "Adam's step size on the latent");
   cmd->add_option("--prior", o.project.prior, "weight of the latent prior (normal latents)");
-  cmd->add_option("--seed", o.project.seed, "seed of the random starts (and of --hole)");
+  cmd->add_option("--seed", o.project.seed, "seed of the random starts (and of --hole)")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
   cmd->add_option("--threads", o.threads, "intra-op threads (0: default)")
       ->check(CLI::Range(int64_t{0}, int64_t{1024}));
   cmd->add_option("--device", o.device, "cpu | cuda | cuda:N");

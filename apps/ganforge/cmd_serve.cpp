@@ -1,13 +1,17 @@
 #include <signal.h>
 
+#include <c10/util/Exception.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
 #include "commands.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "models/generator_file.h"
@@ -89,8 +93,13 @@ void run_serve(ServeCliOptions o) {
       server.set_ready();
       log_info("serve: ready");
     } catch (const std::exception& e) {
-      log_info("error: ", e.what());
-      std::_Exit(1);  // a model that cannot be served is a startup error, like a bad flag
+      // A model that cannot be served is a startup error, like a bad flag: one line, no trace.
+      const auto* fs_error = dynamic_cast<const std::filesystem::filesystem_error*>(&e);
+      const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+      log_info("error: ", fs_error      ? describe(*fs_error)
+                          : torch_error ? torch_error->what_without_backtrace()
+                                        : e.what());
+      std::_Exit(1);
     }
   });
   server.listen();

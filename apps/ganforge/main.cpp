@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <string>
 
 #include "commands.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/names.h"
 #include "core/runtime.h"
 #include "version.h"
@@ -72,6 +74,9 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const gf::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::fprintf(stderr, "error: %s\n", gf::describe(e).c_str());
     return 1;
   } catch (const c10::Error& e) {
     std::fprintf(stderr, "internal error: %s\n", e.what_without_backtrace());

@@ -108,4 +108,10 @@ int remove_stale_temp_files(const std::string& dir) {
   return removed;
 }
 
+std::string describe(const std::filesystem::filesystem_error& e) {
+  std::string paths = e.path1().string();
+  if (!e.path2().empty()) paths += " -> " + e.path2().string();
+  return concat(paths.empty() ? "a path" : paths, ": ", e.code().message());
+}
+
 }  // namespace gf

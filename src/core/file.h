@@ -2,6 +2,7 @@
 // renamed over the target, so a crash leaves either the old file or the new one, never half.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,10 @@ void write_file_atomic(const std::string& path, std::string_view bytes);
 // naming `path` is thrown, so a full disk never leaves a torn record.
 void append_file(const std::string& path, std::string_view bytes);
 std::string read_file(const std::string& path);
+
+// "PATH: REASON" for a filesystem error on a path the user gave (a symbolic link loop, a name too
+// long, a file where a folder must be): a user error, not an internal one.
+std::string describe(const std::filesystem::filesystem_error& e);
 // Deletes the temporary files write_file_atomic leaves in `dir` (not below it) when its process
 // is killed mid-write (NAME.tmp.PID), unless process PID is still running. Returns how many.
 int remove_stale_temp_files(const std::string& dir);

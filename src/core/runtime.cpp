@@ -57,7 +57,8 @@ int current_threads() {
 }
 
 torch::Device parse_device(const std::string& name) {
-  static const std::regex pattern("cpu|cuda(:[0-9]+)?");
+  // LibTorch takes an index of at most 3 digits without leading zeros ("cuda:007" throws).
+  static const std::regex pattern("cpu|cuda(:(0|[1-9][0-9]{0,2}))?");
   GF_CHECK(std::regex_match(name, pattern), "unknown device '", name,
            "'; valid: cpu, cuda, cuda:N");
   torch::Device device(name);

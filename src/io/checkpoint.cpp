@@ -21,7 +21,8 @@ std::string checkpoint_path(const std::string& run_dir, int64_t step) {
 }
 
 std::vector<std::string> list_checkpoints(const std::string& run_dir) {
-  static const std::regex pattern(R"(step_([0-9]+)\.ckpt)");
+  // At most 18 digits, so that the step fits an int64 (ganforge writes 6 or more).
+  static const std::regex pattern(R"(step_([0-9]{1,18})\.ckpt)");
   std::vector<std::pair<int64_t, std::string>> found;
   const fs::path dir = fs::path(run_dir) / "checkpoints";
   std::error_code ec;
@@ -29,7 +30,7 @@ std::vector<std::string> list_checkpoints(const std::string& run_dir) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::smatch m;
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && std::regex_match(name, m, pattern)) {
+    if (entry.is_regular_file(ec) && std::regex_match(name, m, pattern)) {
       found.emplace_back(std::stoll(m[1].str()), entry.path().string());
     }
   }

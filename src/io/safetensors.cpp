@@ -92,14 +92,23 @@ SafeTensors read_safetensors(const std::string& path) {
     }
     GF_CHECK(known, path, ": tensor '", item.key(), "' has unsupported dtype ", v["dtype"]);
     std::vector<int64_t> shape;
-    uint64_t numel = 1;
+    // The product of the non-zero sizes is bounded before each multiplication: [2^40, 2^24]
+    // wrapped to 0 in uint64 and passed, and LibTorch then refused the shape (an internal error).
+    uint64_t nonzero = 1;
+    bool empty = false;
     for (const auto& d : v["shape"]) {
       GF_CHECK(d.is_number_unsigned() && d.get<uint64_t>() <= (1ULL << 40), path, ": tensor '",
                item.key(), "' has a bad shape");
-      shape.push_back(d.get<int64_t>());
-      numel *= d.get<uint64_t>();
-      GF_CHECK(numel <= (1ULL << 40), path, ": tensor '", item.key(), "' is too large");
+      const uint64_t size = d.get<uint64_t>();
+      shape.push_back(static_cast<int64_t>(size));
+      if (size == 0) {
+        empty = true;
+        continue;
+      }
+      GF_CHECK(nonzero <= (1ULL << 40) / size, path, ": tensor '", item.key(), "' is too large");
+      nonzero *= size;
     }
+    const uint64_t numel = empty ? 0 : nonzero;
     const auto& off = v["data_offsets"];
     GF_CHECK(off[0].is_number_unsigned() && off[1].is_number_unsigned(), path, ": tensor '",
              item.key(), "' has bad data_offsets");

@@ -4,7 +4,7 @@
 # "internal error" (exit 2) or a crash. The values are damaged, not the containers (those are the
 # fuzz targets' part): a checkpoint's metadata (patch_checkpoint.py keeps the zip intact), a run's
 # config.json and metrics.jsonl, a sweep's result file, a web bundle's model.json, and an image
-# folder whose class folder name is not UTF-8.
+# folder whose class folder name is not UTF-8. So are paths that cannot be used (at the end).
 set -euo pipefail
 GF="$1"; DATA="$2"; WORK="$3"
 rm -rf "$WORK"; mkdir -p "$WORK"
@@ -82,4 +82,15 @@ mkdir -p "$WORK/folder/cats" "$WORK/folder/"$'dog\xff'
 cp "$WORK/run/samples/step_000020.png" "$WORK/folder/cats/a.png"
 cp "$WORK/run/samples/step_000020.png" "$WORK/folder/"$'dog\xff'/b.png
 expect_error "is not valid UTF-8; rename the folder" "$GF" dataset inspect "$WORK/folder" --json
-echo "damaged files: all refused with an error naming the file"
+# Paths that cannot be used are user errors too: a symbolic link loop and a name over 255 bytes
+# (std::filesystem's errors, "internal error" before), a checkpoint name whose step does not fit
+# an int64 (std::stoll threw), a device index LibTorch refuses.
+ln -s loop "$WORK/loop"
+expect_error "$WORK/loop: Too many levels of symbolic links" "$GF" info "$WORK/loop"
+LONG=$WORK/$(printf 'x%.0s' $(seq 300))
+expect_error "File name too long" "$GF" sample "$LONG" -n 1 --out "$WORK/x.png"
+mkdir -p "$WORK/digits/checkpoints"
+cp "$CKPT" "$WORK/digits/checkpoints/step_99999999999999999999.ckpt"
+expect_error "run directory has no checkpoints" "$GF" info "$WORK/digits"
+expect_error "unknown device 'cuda:007'" "$GF" sample "$CKPT" -n 1 --out "$WORK/x.png" --device cuda:007
+echo "damaged files and unusable paths: all refused with an error naming them"
