@@ -47,8 +47,14 @@ RunDirectory::RunDirectory(std::string dir, const RunConfig& config, bool resume
       if (entry.is_directory(ec)) remove_stale_temp_files(entry.path().string());
     }
   } else {
-    GF_CHECK(!fs::exists(dir_, ec) || fs::is_empty(dir_, ec) || overwrite, "run directory ", dir_,
-             " already exists; use --resume ", dir_, ", --overwrite, or another --out");
+    const bool taken = fs::exists(dir_, ec) && !fs::is_empty(dir_, ec);
+    GF_CHECK(!taken || overwrite, "run directory ", dir_, " already exists; use --resume ", dir_,
+             ", --overwrite, or another --out");
+    // --overwrite replaces an earlier run, never a folder or file that is not one: a slip such as
+    // `--out ~/Pictures --overwrite` must not delete the pictures.
+    GF_CHECK(!taken || fs::is_regular_file(fs::path(dir_) / "config.json", ec), dir_,
+             " exists and is not a ganforge run directory (no config.json); --overwrite only ",
+             "replaces runs: pick another --out");
     fs::remove_all(staging_, ec);  // left by a start that was killed
     GF_CHECK(!ec, "cannot remove ", staging_, ": ", ec.message());
   }

@@ -196,6 +196,10 @@ grep -q "<svg" "$WORK/evrun/report.html" && grep -q "real baseline" "$WORK/evrun
 # Flags users rely on: --overwrite, --epochs, --seed, --precision; report and bench.
 "$GF" train "${COMMON[@]}" --out "$WORK/run" --overwrite --steps 20 > /dev/null 2>&1
 "$GF" info "$WORK/run" | grep -q "step:        20 " || fail "--overwrite did not start a new run"
+mkdir -p "$WORK/pictures"; echo keep > "$WORK/pictures/holiday.png"
+expect_error "is not a ganforge run directory" \
+  "$GF" train "${COMMON[@]}" --out "$WORK/pictures" --overwrite --steps 20
+[ "$(cat "$WORK/pictures/holiday.png")" = keep ] || fail "--overwrite touched a folder that is not a run"
 "$GF" train "${COMMON[@]}" --out "$WORK/ep" --epochs 1 > /dev/null 2>&1
 "$GF" info "$WORK/ep" | grep -q "step:        15 (epoch 1)" || fail "--epochs 1 of 2000 / 128 is 15 steps"
 for s in 3a:3 3b:3 4:4; do
