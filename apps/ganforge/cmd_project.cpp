@@ -98,6 +98,9 @@ nlohmann::json score_repair(const ApplyOptions& o, const LoadedGenerator& model,
                       {"psnr_hole", pooled_hole_psnr(repaired, in.images, known)}};
   if (in.labels.defined()) {
     const TrainedClassifier evaluator = ensure_evaluator(checkpoint_data(o, model), o.evaluator);
+    const int64_t lo = in.labels.min().item<int64_t>(), hi = in.labels.max().item<int64_t>();
+    GF_CHECK(lo >= 0 && hi < evaluator.info.classes, o.input, ": labels ", lo, "..", hi,
+             " are outside the evaluator's classes 0..", evaluator.info.classes - 1);
     const auto correct = [&](const torch::Tensor& images) {
       const auto predicted = embed(*evaluator.model, images).probs.argmax(1);
       return predicted.eq(in.labels).to(torch::kFloat64).mean().item<double>();

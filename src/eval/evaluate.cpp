@@ -332,9 +332,12 @@ std::string Scorer::description() const {
 nlohmann::json Scorer::score(const torch::Tensor& images, const torch::Tensor& labels) {
   nlohmann::json m = nlohmann::json::object();
   if (has_classifier()) {
+    for (const char* name : {"cond_acc", "cas"}) {
+      GF_CHECK(!wants(metrics_, name) || labels.defined(), name,
+               " needs a conditional generator (labelled samples)");
+    }
     m = compute_metrics(ref_, embed(*evaluator_.model, images), metrics_, labels);
     if (wants(metrics_, "cas")) {
-      GF_CHECK(labels.defined(), "cas needs a conditional generator (labelled samples)");
       m["cas"] = cas_accuracy(images, labels, test_, evaluator_.info.classes);
     }
   }

@@ -60,6 +60,14 @@ import json, sys; s = json.load(sys.stdin)['score']
 assert s['n'] == 12 and s['psnr_hole'] > 0 and 0 <= s['accuracy'] <= 1, s"
 done
 [ "$(grep -c '"restart"' "$WORK/rep_gan.jsonl")" -eq 12 ] || fail "repair printed no line per image"
+# A label outside the evaluator's classes (one damaged byte) is an error, not an accuracy of 0.
+cp "$WORK/truth.idx" "$WORK/bad_labels.idx"
+python3 -c "
+d = bytearray(open('$WORK/truth.labels.idx', 'rb').read()); d[-1] = 200
+open('$WORK/bad_labels.labels.idx', 'wb').write(d)"
+expect_error "are outside the evaluator's classes 0..9" "$GF" repair "$WORK/cgan" \
+  --input "$WORK/bad_labels.idx" --hole 10 --method mean --score --evaluator "$WORK/clf.clf" \
+  --data "$DATA" --out "$WORK/x.idx" --threads 1
 python3 - "$WORK" <<'PY'
 import sys
 from pngio import read_idx

@@ -143,6 +143,8 @@ PY
 expect_error "no evaluator at" "$GF" eval "$WORK/run" --dataset mnist --data "$DATA" --evaluator "$WORK/none.clf"
 expect_error "valid: fid, kid, is, prdc, classes, cond_acc, cas" "$GF" eval "$WORK/run" --data "$DATA" \
   --evaluator "$WORK/ev/mnist.clf" --metrics fid,bogus
+expect_error "cond_acc needs a conditional generator" "$GF" eval "$WORK/run" --data "$DATA" \
+  --evaluator "$WORK/ev/mnist.clf" --metrics cond_acc -n 300
 # Data augmentation (docs/applications.md): subset, augment (idx pair, folder, confidence filter),
 # classifier train with --extra and --augment.
 "$GF" dataset subset "$DATA" --dataset mnist --per-class 5 --seed 1 --out "$WORK/sub5" > /dev/null
