@@ -63,7 +63,7 @@ Action add_sweep(CLI::App& app) {
   cmd->add_flag("--list", *list, "print the settings and a command per setting, train nothing");
   return [req, list] {
     if (*list) {
-      for (const auto& s : expand_grid(req->grid)) {
+      for (const auto& s : checked_settings(*req)) {
         std::string a;
         for (const auto& x : s.assignments) a += (a.empty() ? "" : " ") + x;
         std::printf("%s: %s\n  %s\n", s.id.c_str(), a.c_str(), command_for(*req, s.id).c_str());

@@ -280,22 +280,27 @@ std::vector<SweepSetting> expand_grid(const std::vector<std::string>& grid) {
   return out;
 }
 
-SweepSummary run_sweep(const SweepRequest& request) {
-  GF_CHECK(request.eval_n >= 20, "--eval-n must be at least 20");
-  // Every setting's config must be valid before anything trains (an unknown key fails now).
+std::vector<SweepSetting> checked_settings(const SweepRequest& request, std::string* name) {
   const auto settings = expand_grid(request.grid);
-  std::string name = "sweep";
   for (const auto& s : settings) {
     std::vector<std::string> o = request.overrides;
     o.insert(o.end(), s.assignments.begin(), s.assignments.end());
-    name = load_run_config(request.config_path, o).name;
+    const std::string config_name = load_run_config(request.config_path, o).name;
+    if (name) *name = config_name;
   }
-  std::set<std::string> only(request.only.begin(), request.only.end());
-  for (const auto& id : only) {
+  for (const auto& id : request.only) {
     const bool known = std::any_of(settings.begin(), settings.end(),
                                    [&](const SweepSetting& s) { return s.id == id; });
     GF_CHECK(known, "--only ", id, ": no such setting (`ganforge sweep ... --list` shows them)");
   }
+  return settings;
+}
+
+SweepSummary run_sweep(const SweepRequest& request) {
+  GF_CHECK(request.eval_n >= 20, "--eval-n must be at least 20");
+  std::string name = "sweep";
+  const auto settings = checked_settings(request, &name);
+  std::set<std::string> only(request.only.begin(), request.only.end());
 
   SweepSummary summary;
   summary.dir = request.out.empty() ? "runs/sweep-" + name : request.out;

@@ -36,6 +36,12 @@ struct SweepSetting {
 // Every combination, the last --grid varying fastest. gf::Error for a malformed or repeated key.
 std::vector<SweepSetting> expand_grid(const std::vector<std::string>& grid);
 
+// The request's settings, each config checked as `train` checks it (an unknown key or a bad value
+// fails now, not when its turn comes), and --only's ids checked against them. `name`, if given,
+// receives the config's run name.
+std::vector<SweepSetting> checked_settings(const SweepRequest& request,
+                                           std::string* name = nullptr);
+
 struct SweepSummary {
   std::string dir;
   int64_t trained = 0, skipped = 0, failed = 0, pending = 0;

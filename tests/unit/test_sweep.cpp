@@ -38,6 +38,22 @@ TEST(Sweep, ExpandsEveryCombinationLastAxisFastest) {
             std::string::npos);
 }
 
+TEST(Sweep, CheckedSettingsRefuseBadValuesAndUnknownOnlyIdsBeforeAnythingTrains) {
+  // `sweep --list` prints these, so a grid that `sweep` would refuse is refused there too.
+  SweepRequest r;
+  r.grid = {"train.lr_g=1e-4,2e-4"};
+  EXPECT_EQ(checked_settings(r).size(), 2u);
+  r.grid = {"train.lr_g=abc"};
+  EXPECT_NE(test::error_of([&] { checked_settings(r); }).find("train.lr_g"), std::string::npos);
+  r.grid = {"train.lrr=1"};
+  EXPECT_NE(test::error_of([&] { checked_settings(r); }).find("unknown config key 'train.lrr'"),
+            std::string::npos);
+  r.grid = {"train.lr_g=1e-4"};
+  r.only = {"zz"};
+  EXPECT_NE(test::error_of([&] { checked_settings(r); }).find("--only zz: no such setting"),
+            std::string::npos);
+}
+
 // An unlabelled folder of 16x16 grey images: bright squares at random places.
 std::string make_folder(const test::TempDir& tmp) {
   const std::string dir = tmp.file("images");
