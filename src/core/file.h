@@ -20,6 +20,7 @@ std::string read_file(const std::string& path);
 // "PATH: REASON" for a filesystem error on a path the user gave (a symbolic link loop, a name too
 // long, a file where a folder must be): a user error, not an internal one.
 std::string describe(const std::filesystem::filesystem_error& e);
+
 // Deletes the temporary files write_file_atomic leaves in `dir` (not below it) when its process
 // is killed mid-write (NAME.tmp.PID), unless process PID is still running. Returns how many.
 int remove_stale_temp_files(const std::string& dir);
