@@ -58,12 +58,13 @@ TEST(SafeTensors, BadFilesAreClearErrors) {
   check(with_header(R"({"w":{"dtype":"F32"}})"), "lacks dtype, shape or data_offsets");
   // 2^40 x 2^24 wrapped to 0 elements in uint64, matched empty data_offsets, and reached LibTorch,
   // which refused the shape with an internal error (found by a review of the CLI's errors).
-  check(with_header(
-            R"({"w":{"dtype":"F32","shape":[1099511627776,16777216],"data_offsets":[0,0]}})"),
-        "is too large");
-  check(with_header(
-            R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776,0],"data_offsets":[0,0]}})"),
-        "is too large");
+  check(
+      with_header(R"({"w":{"dtype":"F32","shape":[1099511627776,16777216],"data_offsets":[0,0]}})"),
+      "is too large");
+  check(
+      with_header(
+          R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776,0],"data_offsets":[0,0]}})"),
+      "is too large");
 }
 
 TEST(SafeTensors, EmptyTensorsStillRead) {
