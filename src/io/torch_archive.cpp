@@ -183,7 +183,7 @@ bool ends_with(std::string_view s, std::string_view end) {
 }
 
 bool is_code_member(std::string_view name) {
-  return name.find("/code/") != std::string_view::npos && name.size() > 3 && ends_with(name, ".py");
+  return name.find("/code/") != std::string_view::npos && ends_with(name, ".py");
 }
 
 void check(File& f) {
